@@ -1,0 +1,120 @@
+/*
+ * fa_kernels.c -- every kernel, for both dtypes, for one ISA.
+ *
+ * The build compiles this file once per ISA with different flags and -DFA_ISA=<name>
+ * (baseline: the compiler's default x86-64 / aarch64 target; avx2: -mavx2 -mfma;
+ * avx512: -mavx512f -mavx512dq -mavx512vl -mfma), always with -ffp-contract=off so that
+ * scalar tails and vector bodies round identically (results do not depend on how an array is
+ * split across threads).  The exported symbol is the table fa_kernel_table_<FA_ISA>.
+ */
+#include "fastact.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#ifndef FA_ISA
+#error "compile with -DFA_ISA=baseline|avx2|avx512"
+#endif
+
+#define FA_CAT_(a, b) a##_##b
+#define FA_CAT(a, b) FA_CAT_(a, b)
+
+/* Assert "no loop-carried dependence" so the loops vectorize without restrict (see fastact.h). */
+#if defined(__clang__)
+#define FA_IVDEP _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define FA_IVDEP _Pragma("GCC ivdep")
+#else
+#define FA_IVDEP
+#endif
+
+/* ------------------------------------------------------------------ float32 */
+#define T float
+#define U uint32_t
+#define FA_N(name) FA_CAT(name, f32)
+#define FA_DTYPE FA_F32
+#define FA_FABS(v) __builtin_fabsf(v)
+#define FA_COPYSIGN(a, b) __builtin_copysignf(a, b)
+#ifdef __FMA__
+#define FA_FMA(a, b, c) __builtin_fmaf(a, b, c)
+#else
+#define FA_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+#define FA_MANT_BITS 23
+#define FA_EXP_BIAS 127
+#define FA_EXP_K 64                 /* pre-scale so 2^(n+K) stays normal down to n = -151 */
+#define FA_EXP_UNSCALE 0x1p-64f
+#define FA_EXP_MAGIC 0x1.8p23f
+#define FA_EXP_MIN_ARG -104.0f      /* e^-104 < 2^-150: rounds to 0 */
+#define FA_EXPM1_MIN_ARG -20.0f     /* e^-20 - 1 rounds to -1 */
+#define FA_LOG2E 0x1.715476p+0f
+#define FA_LN2_HI 0x1.62e400p-1f    /* 16 significant bits: n * LN2_HI is exact */
+#define FA_LN2_LO 0x1.7f7d1cp-20f
+#define FA_EXP_INV_FACTORIALS {0x1p-1f, 0x1.555556p-3f, 0x1.555556p-5f, 0x1.111112p-7f, \
+                               0x1.6c16c2p-10f, 0x1.a01a02p-13f}
+#include "fa_math.inc"
+#include "fa_functions.inc"
+#include "fa_loops.inc"
+#undef T
+#undef U
+#undef FA_N
+#undef FA_DTYPE
+#undef FA_FABS
+#undef FA_COPYSIGN
+#undef FA_FMA
+#undef FA_MANT_BITS
+#undef FA_EXP_BIAS
+#undef FA_EXP_K
+#undef FA_EXP_UNSCALE
+#undef FA_EXP_MAGIC
+#undef FA_EXP_MIN_ARG
+#undef FA_EXPM1_MIN_ARG
+#undef FA_LOG2E
+#undef FA_LN2_HI
+#undef FA_LN2_LO
+#undef FA_EXP_INV_FACTORIALS
+
+/* ------------------------------------------------------------------ float64 */
+#define T double
+#define U uint64_t
+#define FA_N(name) FA_CAT(name, f64)
+#define FA_DTYPE FA_F64
+#define FA_FABS(v) __builtin_fabs(v)
+#define FA_COPYSIGN(a, b) __builtin_copysign(a, b)
+#ifdef __FMA__
+#define FA_FMA(a, b, c) __builtin_fma(a, b, c)
+#else
+#define FA_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+#define FA_MANT_BITS 52
+#define FA_EXP_BIAS 1023
+#define FA_EXP_K 600                /* 2^(n+K) stays normal down to n = -1077 */
+#define FA_EXP_UNSCALE 0x1p-600
+#define FA_EXP_MAGIC 0x1.8p52
+#define FA_EXP_MIN_ARG -746.0       /* e^-746 < 2^-1075: rounds to 0 */
+#define FA_EXPM1_MIN_ARG -40.0      /* e^-40 - 1 rounds to -1 */
+#define FA_LOG2E 0x1.71547652b82fep+0
+#define FA_LN2_HI 0x1.62e42fee00000p-1 /* 32 significant bits: n * LN2_HI is exact */
+#define FA_LN2_LO 0x1.a39ef35793c76p-33
+#define FA_EXP_INV_FACTORIALS {0x1p-1, 0x1.5555555555555p-3, 0x1.5555555555555p-5, \
+    0x1.1111111111111p-7, 0x1.6c16c16c16c17p-10, 0x1.a01a01a01a01ap-13, 0x1.a01a01a01a01ap-16, \
+    0x1.71de3a556c734p-19, 0x1.27e4fb7789f5cp-22, 0x1.ae64567f544e4p-26, 0x1.1eed8eff8d898p-29, \
+    0x1.6124613a86d09p-33}
+#include "fa_math.inc"
+#include "fa_functions.inc"
+#include "fa_loops.inc"
+
+/* ------------------------------------------------------------------ the table */
+#define FA_FROM_Y_ENTRY_0(name, sfx) NULL
+#define FA_FROM_Y_ENTRY_1(name, sfx) FA_CAT(name##_backward_from_y, sfx)
+#define FA_TABLE_ROW(name, from_y)                                                            \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_FORWARD, FA_F32)] = name##_forward_f32,            \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_FORWARD, FA_F64)] = name##_forward_f64,            \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_GRAD, FA_F32)] = name##_grad_f32,                         \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_GRAD, FA_F64)] = name##_grad_f64,                         \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD, FA_F32)] = name##_backward_f32,                 \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD, FA_F64)] = name##_backward_f64,                 \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD_FROM_Y, FA_F32)] = FA_FROM_Y_ENTRY_##from_y(name, f32), \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD_FROM_Y, FA_F64)] = FA_FROM_Y_ENTRY_##from_y(name, f64),
+
+const fa_kernel FA_CAT(fa_kernel_table, FA_ISA)[FA_TABLE_SIZE] = {FA_FUNCTION_LIST(FA_TABLE_ROW)};

@@ -1,0 +1,169 @@
+"""The registry: one declaration per function.
+
+Each ``Spec`` names a function, its aliases, its parameters (with defaults and validation),
+whether its derivative is available from the output y, its pure-NumPy reference (see
+``fastact.reference``), where its kinks are, and the accuracy it promises.  The Python API, the
+tests, the benchmarks and the docs tables all iterate over ``SPECS``; the C side has the
+matching list in ``csrc/fastact.h`` (checked at import).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import numpy as np
+
+from . import _dtypes
+from . import reference as _ref
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    """A scalar parameter: its name, its default (REQUIRED if none) and its doc."""
+
+    name: str
+    default: object = REQUIRED
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A constraint on the parameters: `ok(params)` must hold, else ValueError(`message`)."""
+
+    ok: Callable[[Mapping[str, float]], bool]
+    message: str
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    formula: str
+    derivative: str
+    family: str
+    aliases: tuple = ()
+    params: tuple = ()
+    rules: tuple = ()
+    from_y: bool = False
+    # x values where the derivative jumps (finite differences skip them), given the params
+    kinks: Callable[[Mapping[str, float]], list] = lambda p: []
+    # bit-identical to the reference (piecewise-linear functions)
+    exact: bool = False
+    # max ULP error vs the exact oracle (golden.json), per dtype: (value, derivative)
+    ulp: Mapping[str, tuple] = field(default_factory=lambda: {"float32": (0, 0), "float64": (0, 0)})
+
+    @property
+    def param_names(self) -> tuple:
+        return tuple(p.name for p in self.params)
+
+    def resolve(self, given: Mapping[str, object], caller: str) -> tuple:
+        """The parameter values, in declaration order, from keyword arguments `given`.
+
+        TypeError for unknown, missing or non-real parameters; ValueError for NaN or a broken
+        rule.  Each message names the function and the parameter."""
+        for key in given:
+            if key not in self.param_names:
+                expected = ", ".join(self.param_names) or "none"
+                raise TypeError(
+                    f"{caller}() got an unexpected keyword argument {key!r} "
+                    f"(parameters: {expected})"
+                )
+        values = {}
+        for p in self.params:
+            if p.name in given:
+                v = given[p.name]
+            elif p.default is REQUIRED:
+                raise TypeError(f"{caller}() missing required keyword argument {p.name!r}")
+            else:
+                v = p.default
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+                raise TypeError(
+                    f"{caller}(): parameter {p.name!r} must be a real number, "
+                    f"not {type(v).__name__}"
+                )
+            v = float(v)
+            if math.isnan(v):
+                raise ValueError(f"{caller}(): parameter {p.name!r} is NaN")
+            values[p.name] = v
+        for rule in self.rules:
+            if not rule.ok(values):
+                raise ValueError(f"{caller}(): {rule.message} (got {values})")
+        return tuple(values[n] for n in self.param_names)
+
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in self.params if p.default is not REQUIRED}
+
+    # -- references, with the same argument and dtype rules as the fast functions
+    def _reference(self, kind, x, params):
+        kw = dict(zip(self.param_names, self.resolve(params, f"reference.{self.name}")))
+        arr = _dtypes.as_input(x, "x")
+        rdt = _dtypes.result_dtype(arr.dtype)
+        cdt = _dtypes.compute_dtype(rdt)
+        r = _ref.evaluate(self.name, kind, arr.astype(cdt, copy=False), **kw).astype(rdt, copy=False)
+        return r if r.ndim else r[()]
+
+    def reference(self, x, **params):
+        """f(x), computed by the pure-NumPy reference."""
+        return self._reference("value", x, params)
+
+    def reference_grad(self, x, **params):
+        """f'(x), computed by the pure-NumPy reference."""
+        return self._reference("derivative", x, params)
+
+    def reference_grad_from_y(self, y, **params):
+        """f'(x) from y = f(x), computed by the pure-NumPy reference."""
+        if not self.from_y:
+            raise TypeError(f"{self.name} has no derivative from y")
+        return self._reference("derivative_from_y", y, params)
+
+
+_LAMBD_RULE = Rule(lambda p: p["lambd"] >= 0, "lambd must be >= 0")
+
+SPECS: tuple = (
+    Spec("identity", "x", "1", "textbook", aliases=("linear",), exact=True),
+    Spec("relu", "max(0, x)", "1 if x > 0 else 0", "relu", from_y=True,
+         kinks=lambda p: [0.0], exact=True),
+    Spec("relu6", "min(max(0, x), 6)", "1 on (0, 6) else 0", "relu",
+         kinks=lambda p: [0.0, 6.0], exact=True),
+    Spec("leaky_relu", "x if x > 0 else negative_slope * x", "1 if x > 0 else negative_slope",
+         "relu", params=(Param("negative_slope", 0.01, "slope for x <= 0"),),
+         kinks=lambda p: [0.0], exact=True,
+         ulp={"float32": (0, 0), "float64": (1, 0)}),
+    Spec("hardtanh", "clip(x, min_val, max_val)", "1 on (min_val, max_val) else 0", "sigmoid",
+         params=(Param("min_val", -1.0, "lower bound"), Param("max_val", 1.0, "upper bound")),
+         rules=(Rule(lambda p: p["min_val"] < p["max_val"], "min_val must be less than max_val"),),
+         kinks=lambda p: [p["min_val"], p["max_val"]], exact=True),
+    Spec("hard_sigmoid", "0 if x <= -3; 1 if x >= 3; x/6 + 1/2", "1/6 on (-3, 3) else 0",
+         "sigmoid", kinks=lambda p: [-3.0, 3.0], exact=True,
+         ulp={"float32": (0, 0), "float64": (1, 0)}),
+    Spec("hardswish", "0 if x <= -3; x if x >= 3; x (x + 3) / 6", "(2x + 3) / 6 on [-3, 3]",
+         "smooth", aliases=("hard_silu",), kinks=lambda p: [-3.0, 3.0], exact=True,
+         ulp={"float32": (0, 0), "float64": (1, 1)}),
+    Spec("hardshrink", "x if |x| > lambd else 0", "1 if |x| > lambd else 0", "relu",
+         params=(Param("lambd", 0.5, "half-width of the zero band, >= 0"),),
+         rules=(_LAMBD_RULE,), kinks=lambda p: [-p["lambd"], p["lambd"]], exact=True),
+    Spec("softshrink", "x - lambd if x > lambd; x + lambd if x < -lambd; else 0",
+         "1 if |x| > lambd else 0", "relu",
+         params=(Param("lambd", 0.5, "half-width of the zero band, >= 0"),),
+         rules=(_LAMBD_RULE,), kinks=lambda p: [-p["lambd"], p["lambd"]], exact=True),
+    Spec("threshold", "x if x > threshold else value", "1 if x > threshold else 0", "relu",
+         params=(Param("threshold", doc="cut-off"), Param("value", doc="replacement value")),
+         kinks=lambda p: [p["threshold"]], exact=True),
+    Spec("step", "1 if x > 0; 0 if x < 0; at_zero at 0", "0", "textbook",
+         aliases=("heaviside",), params=(Param("at_zero", 1.0, "value at x == 0"),),
+         kinks=lambda p: [0.0], exact=True),
+    Spec("sigmoid", "1 / (1 + e^-x)", "y (1 - y)", "sigmoid", aliases=("logistic", "expit"),
+         from_y=True, ulp={"float32": (2, 3), "float64": (2, 3)}),
+    Spec("tanh", "(e^x - e^-x) / (e^x + e^-x)", "1 - y^2", "sigmoid", from_y=True,
+         ulp={"float32": (3, 3), "float64": (3, 3)}),
+)
+
+BY_NAME: dict = {}
+for _spec in SPECS:
+    for _n in (_spec.name,) + _spec.aliases:
+        assert _n not in BY_NAME, _n
+        BY_NAME[_n] = _spec
+del _spec, _n
