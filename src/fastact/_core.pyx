@@ -13,7 +13,11 @@ Two paths, one contract (see _dtypes.py for the dtype rules):
   kernel, and casts/copies into out.
 """
 cimport numpy as cnp
+from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.tuple cimport PyTuple_GET_SIZE
 from cython.parallel cimport prange
+from libc.math cimport isnan
 from libc.string cimport memset
 
 import numpy as np
@@ -46,6 +50,25 @@ cdef extern from "fastact.h" nogil:
     const char *fa_isa_flags(int isa)
     const char *fa_compiler()
     const fa_kernel *fa_kernel_table(int isa)
+
+cdef extern from *:
+    """
+    /* Give a type the vectorcall protocol (CPython >= 3.8), with the function pointer stored
+     * at `offset` in each instance: calls like f(x, out=o) then skip building a kwargs dict. */
+    static int fa_enable_vectorcall(PyTypeObject *type, Py_ssize_t offset)
+    {
+    #if PY_VERSION_HEX >= 0x03080000 && !defined(PYPY_VERSION)
+        if (type->tp_vectorcall_offset != offset || !(type->tp_flags & Py_TPFLAGS_HAVE_VECTORCALL)) {
+            type->tp_vectorcall_offset = offset;
+            type->tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL;
+            PyType_Modified(type);
+        }
+    #endif
+        return 0;
+    }
+    """
+    int fa_enable_vectorcall(PyTypeObject *type, Py_ssize_t offset) except -1
+    Py_ssize_t PyVectorcall_NARGS(size_t nargsf)
 
 FORWARD, GRAD, BACKWARD, BACKWARD_FROM_Y = FA_FORWARD, FA_GRAD, FA_BACKWARD, FA_BACKWARD_FROM_Y
 
@@ -340,6 +363,19 @@ cdef object _generic(str caller, int fn, int mode, object a, object b, object ou
 
 # ------------------------------------------------------------------ the function objects
 
+cdef enum:
+    RULE_LT = 0
+    RULE_LE = 1
+    RULE_GE0 = 2
+    RULE_NE0 = 3
+    MAX_RULES = 4
+
+cdef struct rule_t:
+    int kind, a, b
+
+_RULE_CODES = {"lt": RULE_LT, "le": RULE_LE, "ge0": RULE_GE0, "ne0": RULE_NE0}
+
+
 cdef class Activation:
     """An activation function and its derivatives, like a NumPy ufunc object.
 
@@ -351,21 +387,37 @@ cdef class Activation:
     f.reference(x, **params)             the pure-NumPy reference (and reference_grad)
     """
 
+    cdef void *_vectorcall  # see fa_enable_vectorcall
     cdef readonly str name
     cdef readonly object spec
     cdef int _fn
     cdef fa_params _defaults
     cdef bint _defaults_complete
+    cdef dict _slots  # parameter name -> slot in fa_params
+    cdef int _nrules
+    cdef rule_t _rules[MAX_RULES]
 
     def __init__(self, spec):
         names = function_names()
         if spec.name not in names:
             raise ImportError(f"the C kernels have no function {spec.name!r}")
+        if len(spec.params) > FA_MAX_PARAMS or len(spec.rules) > MAX_RULES:
+            raise ImportError(f"{spec.name}: too many parameters or rules for the C side")
         self.name = spec.name
         self.spec = spec
         self._fn = names.index(spec.name)
+        self._slots = {n: i for i, n in enumerate(spec.param_names)}
+        self._nrules = len(spec.rules)
+        for i, rule in enumerate(spec.rules):
+            self._rules[i].kind = _RULE_CODES[rule.kind]
+            self._rules[i].a = self._slots[rule.a]
+            self._rules[i].b = self._slots[rule.b] if rule.b is not None else -1
         memset(&self._defaults, 0, sizeof(fa_params))
         self._defaults_complete = False
+        self._vectorcall = <void *>_activation_vectorcall
+        cls = type(self)
+        fa_enable_vectorcall(<PyTypeObject *>cls,
+                             <Py_ssize_t>(<char *>&self._vectorcall - <char *><PyObject *>self))
         try:
             values = spec.resolve({}, spec.name)
         except TypeError:  # a required parameter
@@ -375,10 +427,47 @@ cdef class Activation:
         self._defaults_complete = True
 
     cdef int _params(self, dict given, fa_params *p, str method) except -1:
+        """Fill p from keyword arguments: plain floats/ints and declarative rules are handled
+        here; anything unusual (unknown names, other types, broken rules) goes to
+        Spec.resolve for the error message."""
+        cdef Py_ssize_t seen = 0
+        cdef double v, a, b
+        cdef int i
+        cdef bint ok
         if not given and self._defaults_complete:
             p[0] = self._defaults
             return 0
-        values = self.spec.resolve(given, self.name + method)
+        p[0] = self._defaults
+        for key, value in given.items():
+            slot = self._slots.get(key)
+            if slot is None:
+                break
+            if type(value) is float:
+                v = PyFloat_AS_DOUBLE(value)
+            elif type(value) is int:
+                v = <double>value
+            else:
+                break
+            if isnan(v):
+                break
+            p.v[<int>slot] = v
+            seen += 1
+        if seen == len(given) and seen + self._defaults_complete * len(self._slots) >= len(self._slots):
+            ok = True
+            for i in range(self._nrules):
+                a = p.v[self._rules[i].a]
+                b = p.v[self._rules[i].b] if self._rules[i].b >= 0 else 0.0
+                if self._rules[i].kind == RULE_LT:
+                    ok = ok and a < b
+                elif self._rules[i].kind == RULE_LE:
+                    ok = ok and a <= b
+                elif self._rules[i].kind == RULE_GE0:
+                    ok = ok and a >= 0
+                else:
+                    ok = ok and a != 0
+            if ok:
+                return 0
+        values = self.spec.resolve(given, self.name + method)  # raises the right error
         memset(p, 0, sizeof(fa_params))
         for i, v in enumerate(values):
             p.v[i] = v
@@ -469,3 +558,34 @@ cdef class Activation:
 def _lookup(name):
     from . import get
     return get(name)
+
+
+cdef object _activation_vectorcall(object callable, PyObject **args, size_t nargsf,
+                                   PyObject *kwnames):
+    """f(x), f(x, o) and f(x, out=o) with default parameters go straight to the fast path;
+    every other call goes through __call__."""
+    cdef Activation self = <Activation>callable
+    cdef Py_ssize_t nargs = PyVectorcall_NARGS(nargsf)
+    cdef Py_ssize_t nkw = 0 if kwnames == NULL else PyTuple_GET_SIZE(<object>kwnames)
+    cdef object out = None
+    if self._defaults_complete and 1 <= nargs <= 2 and nargs + nkw <= 2:
+        if nargs == 2:
+            out = <object>args[1]
+        elif nkw == 1:
+            if (<object>kwnames)[0] != "out":
+                return _call_general(self, args, nargs, kwnames)
+            out = <object>args[1]
+        r = _fast(self._fn, FA_FORWARD, <object>args[0], None, out, &self._defaults)
+        if r is not None:
+            return r
+    return _call_general(self, args, nargs, kwnames)
+
+
+cdef object _call_general(Activation self, PyObject **args, Py_ssize_t nargs, PyObject *kwnames):
+    cdef Py_ssize_t i
+    pos = tuple([<object>args[i] for i in range(nargs)])
+    kw = {}
+    if kwnames != NULL:
+        for i in range(PyTuple_GET_SIZE(<object>kwnames)):
+            kw[(<object>kwnames)[i]] = <object>args[nargs + i]
+    return self.__call__(*pos, **kw)
