@@ -36,8 +36,9 @@ def as_input(value, argname: str) -> np.ndarray:
 
 
 def result_dtype(dtype: np.dtype) -> np.dtype:
-    """The dtype a result has for an input of `dtype` (float16/32/64 kept, the rest float64)."""
-    return dtype if dtype.kind == "f" else F64
+    """The dtype a result has for an input of `dtype`: float16/32/64 kept (in native byte
+    order, as NumPy's ufuncs return), everything else float64."""
+    return dtype.newbyteorder("=") if dtype.kind == "f" else F64
 
 
 def compute_dtype(dtype: np.dtype) -> np.dtype:

@@ -107,7 +107,7 @@ def _hardtanh_d(x, min_val, max_val):
 # ---------------------------------------------------------------- hard_sigmoid
 @_formula("hard_sigmoid", "value")
 def _hard_sigmoid(x):
-    mid = (_wide(x) / 6 + 0.5).astype(x.dtype)
+    mid = ((_wide(x) + 3) / 6).astype(x.dtype)  # x/6 + 1/2 without cancellation near -3
     return np.where(x <= -3, 0, np.where(x >= 3, 1, mid)).astype(x.dtype)
 
 

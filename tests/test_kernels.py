@@ -1,0 +1,177 @@
+"""Kernels against their pure-NumPy references, on every ISA path this machine runs.
+
+Piecewise-linear functions must be bit-identical to the reference; smooth ones must be within
+their stated ULP bound of the reference evaluated in a wider dtype (float64 for float32,
+np.longdouble for float64).  backward must equal g * grad exactly, on every size (tails!).
+"""
+import numpy as np
+import pytest
+
+import fastact
+from fastact import _accuracy
+from fastact import reference as ref
+from fastact._registry import SPECS
+
+from conftest import SIZES, edge_values, params_for, same_bits
+
+SMOOTH = [s for s in SPECS if not s.exact]
+
+
+def inputs(dtype, n, seed=0):
+    """n values: mostly normal * 4 (both sides of every kink), with edge values mixed in."""
+    rng = np.random.default_rng(seed + n)
+    x = (rng.standard_normal(n) * 4).astype(dtype)
+    edges = edge_values(dtype)
+    k = min(n, edges.size)
+    if k:
+        x[rng.choice(n, k, replace=False)] = edges[:k]
+    return x
+
+
+def check_against_reference(spec, mode, got, x, params):
+    kind = {"value": "value", "grad": "derivative", "from_y": "derivative_from_y"}[mode]
+    if spec.exact or mode == "from_y":
+        want = ref.evaluate(spec.name, kind, x, **params)
+        assert same_bits(got, want), (spec.name, mode, x[~np.isclose(got, want, equal_nan=True)][:5])
+        return
+    err = _accuracy.ulp_error(got, _accuracy.wide_reference(spec.name, kind, x, params))
+    bound = spec.ulp[x.dtype.name][0 if mode == "value" else 1] + 0.5
+    assert err.max(initial=0) <= bound, (spec.name, mode, x.dtype, float(err.max()), x[np.argmax(err)])
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_value_grad_backward(isa, spec, dtype, n):
+    x = inputs(dtype, n)
+    p = params_for(spec)
+    f = fastact.get(spec.name)
+    with np.errstate(all="ignore"):
+        y = f(x, **p)
+        d = f.grad(x, **p)
+        g = inputs(dtype, n, seed=1)
+        b = f.backward(g, x=x, **p)
+    assert y.dtype == dtype and y.shape == x.shape
+    check_against_reference(spec, "value", y, x, p)
+    check_against_reference(spec, "grad", d, x, p)
+    with np.errstate(all="ignore"):
+        assert same_bits(b, g * d)  # fused == unfused, bit for bit
+        if spec.from_y:
+            dy = f.backward(np.ones_like(g), y=y, **p)
+            check_against_reference(spec, "from_y", dy, y, p)
+            assert same_bits(f.backward(g, y=y, **p), g * dy)
+
+
+def test_nan_in_nan_out(isa, spec, dtype):
+    x = np.array([np.nan, -np.nan], dtype=dtype)
+    p = params_for(spec)
+    f = fastact.get(spec.name)
+    assert np.isnan(f(x, **p)).all()
+    assert np.isnan(f.grad(x, **p)).all()
+    assert np.isnan(f.backward(np.ones_like(x), x=x, **p)).all()
+    if spec.from_y:
+        assert np.isnan(f.backward(np.ones_like(x), y=x, **p)).all()
+
+
+def test_infinities_give_limits(isa, spec, dtype):
+    """+-inf give the mathematical limit: never NaN from inf - inf or 0 * inf."""
+    x = np.array([np.inf, -np.inf], dtype=dtype)
+    p = params_for(spec)
+    f = fastact.get(spec.name)
+    y, d = f(x, **p), f.grad(x, **p)
+    assert not np.isnan(y).any() and not np.isnan(d).any(), (y, d)
+    assert same_bits(y, ref.evaluate(spec.name, "value", x, **p))
+    assert same_bits(d, ref.evaluate(spec.name, "derivative", x, **p))
+
+
+@pytest.mark.parametrize("spec", SMOOTH, ids=[s.name for s in SMOOTH])
+def test_smooth_accuracy_sample(isa, spec, dtype):
+    """The deterministic accuracy sample of `python -m fastact accuracy`, within the bounds."""
+    for k, mode in enumerate(_accuracy.MODES):
+        worst, at, n = _accuracy.measure(spec.name, mode, dtype)
+        assert worst <= spec.ulp[dtype.name][k] + 0.5, (spec.name, mode, dtype, worst, at)
+        assert n > 2_000_000
+
+
+def test_leaky_relu_zero_slope_at_minus_inf(isa, dtype):
+    x = np.array([-np.inf, -1.0, 2.0], dtype=dtype)
+    assert same_bits(fastact.leaky_relu(x, negative_slope=0.0), np.array([0.0, -0.0, 2.0], dtype))
+
+
+def test_signed_zeros(isa, dtype):
+    z = np.array([-0.0, 0.0], dtype=dtype)
+    assert same_bits(fastact.identity(z), z)
+    assert same_bits(fastact.tanh(z), z)  # odd function: the sign is kept
+    assert same_bits(fastact.relu(z), np.array([0.0, 0.0], dtype))  # as PyTorch
+    assert same_bits(fastact.sigmoid(z), np.array([0.5, 0.5], dtype))
+    assert same_bits(fastact.leaky_relu(z), np.array([-0.0, 0.0], dtype))
+
+
+def test_subnormal_results(isa, dtype):
+    """Results deep in the subnormal range are rounded, not flushed (peers flush here)."""
+    info = np.finfo(dtype)
+    lo = -103.0 if dtype == np.float32 else -744.0
+    hi = -88.0 if dtype == np.float32 else -709.0
+    x = np.linspace(lo, hi, 4001, dtype=dtype)
+    y = fastact.sigmoid(x)
+    want = _accuracy.wide_reference("sigmoid", "value", x, {})
+    assert (y[:-100] < info.smallest_normal).any() and (y > 0).all()
+    assert _accuracy.ulp_error(y, want).max() <= 2.5
+    d = fastact.tanh.grad(x / 2)
+    assert _accuracy.ulp_error(d, _accuracy.wide_reference("tanh", "derivative", x / 2, {})).max() <= 4.5
+
+
+def test_kink_derivatives(isa, dtype):
+    """At a kink the derivative is PyTorch's backward value (spec)."""
+    cases = {
+        "relu": ([0.0], [0.0]),
+        "relu6": ([0.0, 6.0], [0.0, 0.0]),
+        "leaky_relu": ([0.0], [0.01]),
+        "hardtanh": ([-1.0, 1.0], [0.0, 0.0]),
+        "hard_sigmoid": ([-3.0, 3.0], [0.0, 0.0]),
+        "hardswish": ([-3.0, 3.0], [-0.5, 1.5]),
+        "hardshrink": ([-0.5, 0.5], [0.0, 0.0]),
+        "softshrink": ([-0.5, 0.5], [0.0, 0.0]),
+        "step": ([0.0], [0.0]),
+    }
+    for name, (xs, ds) in cases.items():
+        got = fastact.get(name).grad(np.array(xs, dtype))
+        assert same_bits(got, np.array(ds, dtype)), name
+    assert same_bits(fastact.threshold.grad(np.array([1.0], dtype), threshold=1.0, value=3.0),
+                     np.array([0.0], dtype))
+    assert same_bits(fastact.step(np.array([0.0, -0.0], dtype), at_zero=0.5), np.array([0.5, 0.5], dtype))
+
+
+def test_finite_differences(spec):
+    """grad agrees with central differences of the forward, away from kinks (float64)."""
+    p = params_for(spec)
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-8, 8, 2000)
+    kinks = np.array(spec.kinks(p) or [np.inf])
+    x = x[np.min(np.abs(x[:, None] - kinks[None, :]), axis=1) > 1e-3]
+    f = fastact.get(spec.name)
+    h = 1e-6
+    fd = (f(x + h, **p) - f(x - h, **p)) / (2 * h)
+    np.testing.assert_allclose(f.grad(x, **p), fd, rtol=1e-6, atol=1e-7)
+
+
+def test_threads_bit_identical(threads, spec, dtype):
+    x = inputs(dtype, 300_007)
+    g = inputs(dtype, 300_007, seed=3)
+    p = params_for(spec)
+    f = fastact.get(spec.name)
+    fastact.set_num_threads(1)
+    one = [f(x, **p), f.grad(x, **p), f.backward(g, x=x, **p)]
+    for n in (2, 3, 7):
+        fastact.set_num_threads(n)
+        fastact._core.set_thresholds(nogil_min=0, parallel_min=0)
+        many = [f(x, **p), f.grad(x, **p), f.backward(g, x=x, **p)]
+        assert all(same_bits(a, b) for a, b in zip(one, many)), n
+
+
+def test_results_do_not_depend_on_offset(isa, spec, dtype):
+    """Every element is computed the same whether it lands in a vector body or a scalar tail."""
+    x = inputs(dtype, 1031)
+    p = params_for(spec)
+    f = fastact.get(spec.name)
+    whole = f(x, **p)
+    for start in (1, 3, 5, 13):
+        assert same_bits(f(x[start:], **p), whole[start:])
