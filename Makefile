@@ -26,6 +26,7 @@ $(BUILT): $(DEPS) $(SOURCES)
 build: $(BUILT)
 
 test: $(BUILT)
+	bash tools/sanitize.sh
 	$(PY) -m pytest -q tests
 
 # the main job: ns/element of fastact vs the NumPy reference (and peers, where installed)
@@ -49,8 +50,8 @@ accuracy-exhaustive: $(BUILT)
 asv: peers
 	$(VENV)/bin/asv run --quick --python=same --show-stderr
 
-# the kernels under AddressSanitizer + UBSan (a separate build tree; see README)
-sanitize: $(DEPS)
+# the C kernels alone under AddressSanitizer + UBSan (also part of `make test`)
+sanitize:
 	bash tools/sanitize.sh
 
 clean:

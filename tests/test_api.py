@@ -321,3 +321,22 @@ def test_cli_help_and_config():
     assert r.returncode == 0 and "bench" in r.stdout and "accuracy" in r.stdout
     r = subprocess.run([sys.executable, "-m", "fastact", "config"], capture_output=True, text=True)
     assert r.returncode == 0 and "kernels in use" in r.stdout
+
+
+def test_type_stubs_list_every_name():
+    import pathlib
+
+    stub = (pathlib.Path(fastact.__file__).parent / "__init__.pyi").read_text()
+    for name in fastact._by_name:
+        assert f"\n{name}: Activation\n" in stub, name
+
+
+def test_readme_table_is_the_registry():
+    import pathlib
+
+    from fastact._registry import markdown_table
+
+    readme = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+    if not readme.is_file():
+        pytest.skip("README.md not next to the tests (installed package)")
+    assert markdown_table() in readme.read_text()

@@ -33,6 +33,7 @@ def main(argv=None) -> int:
     p_acc.add_argument("--isa", help="use this ISA's kernels (default: the best this CPU runs)")
 
     sub.add_parser("config", help="print version, ISA paths, compiler, flags and threads")
+    sub.add_parser("docs", help="print the markdown table of functions (from the registry)")
 
     args = parser.parse_args(argv)
     import fastact
@@ -49,6 +50,11 @@ def main(argv=None) -> int:
         ok = _accuracy.table(names, tuple(args.dtype or ("float32", "float64")),
                              exhaustive=args.exhaustive)
         return 0 if ok else 1
+    if args.command == "docs":
+        from ._registry import markdown_table
+
+        print(markdown_table())
+        return 0
     if args.command == "config":
         fastact.show_config()
         return 0

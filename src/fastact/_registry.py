@@ -182,3 +182,22 @@ for _spec in SPECS:
         assert _n not in BY_NAME, _n
         BY_NAME[_n] = _spec
 del _spec, _n
+
+
+def markdown_table() -> str:
+    """The README's table of functions, generated from the registry (a test keeps them equal;
+    `python -m fastact docs` prints it)."""
+
+    def cell(text):
+        return str(text).replace("|", "\\|")
+
+    def param(p):
+        return p.name + (" (required)" if p.default is REQUIRED else f"={p.default!r}")
+
+    rows = ["| function | aliases | f(x) | f'(x) | parameters | backward from y |",
+            "|---|---|---|---|---|---|"]
+    for s in SPECS:
+        rows.append("| " + " | ".join([s.name, ", ".join(s.aliases), cell(s.formula),
+                                       cell(s.derivative), ", ".join(map(param, s.params)),
+                                       "yes" if s.from_y else ""]) + " |")
+    return "\n".join(rows)
