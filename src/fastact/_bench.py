@@ -16,12 +16,15 @@ the speeds (it is a report).
 
 --peers adds speed columns against PyTorch (CPU), ONNX Runtime (a one-node model where an
 ONNX op matches the function), numexpr and scipy.special.expit, each where importable,
-with the same thread count as fastact; "-" where a peer is missing, has no matching op or
-disagrees with the reference.
+with the same thread count as fastact: peer time / fastact time, each peer measured in turn
+with fastact alone; "-" where a peer is missing, has no matching op or disagrees with the
+reference.  On a small shared machine another busy process stalls every multi-threaded call
+(fastact's and the peers'): the header shows the load; --threads 1 isolates the kernels.
 
 --thread-scan instead times relu, sigmoid and tanh at 2^10..2^20 elements with one thread and
-with all threads, and prints the size from which threads win (how the parallel threshold
-in fastact._core is chosen), then the cost of releasing the GIL at small sizes (nogil_min).
+with all threads and prints the size from which threads win (how parallel_min in
+fastact._core is chosen); then, at 2^6..2^16, releasing the GIL against keeping it: the
+throughput of two Python threads calling at once and the cost for a lone caller (nogil_min).
 
 The same cases drive the asv suite (bench/benchmarks) and pytest-benchmark (bench/).
 """
@@ -123,12 +126,12 @@ def _onnxruntime_call(ort, name, p, x, threads):
     node = _onnx_node(name, p)
     if node is None:
         return None
-    import onnx
     from onnx import helper, numpy_helper
 
     op, attrs, consts = node
     elem = helper.np_dtype_to_tensor_dtype(x.dtype)
-    inits = [numpy_helper.from_array(np.array(c, x.dtype), f"c{i}") for i, c in enumerate(consts)]
+    inits = [numpy_helper.from_array(np.array(c, x.dtype), f"c{i}")
+             for i, c in enumerate(consts)]
     graph = helper.make_graph(
         [helper.make_node(op, ["x"] + [c.name for c in inits], ["y"], **attrs)], name,
         [helper.make_tensor_value_info("x", elem, ["n"])],
@@ -138,7 +141,11 @@ def _onnxruntime_call(ort, name, p, x, threads):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
     opts.log_severity_level = 3
-    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    # its default spin-waiting workers starve fastact's threads (100x slower calls) when the
+    # two are measured in turn; without spinning onnxruntime itself is as fast here
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    sess = ort.InferenceSession(model.SerializeToString(), opts,
+                                providers=["CPUExecutionProvider"])
     feed = {"x": x}
     return lambda: sess.run(None, feed)[0]
 
@@ -171,12 +178,20 @@ def _numexpr_call(ne, name, p, x, threads):
 def _scipy_call(scipy, name, p, x, threads):
     if name != "sigmoid":
         return None
-    expit = importlib.import_module("scipy.special").expit
-    return lambda: expit(x)
+    return lambda: scipy.special.expit(x)
 
 
-PEERS = {"torch": _torch_call, "onnxruntime": _onnxruntime_call,
-         "numexpr": _numexpr_call, "scipy": _scipy_call}
+PEERS = {  # name: (modules it needs, first one passed on; builder)
+    "torch": (("torch",), _torch_call),
+    "onnxruntime": (("onnxruntime", "onnx"), _onnxruntime_call),
+    "numexpr": (("numexpr",), _numexpr_call),
+    "scipy": (("scipy", "scipy.special"), _scipy_call),
+}
+
+
+def peer_module(peer):
+    """The main module of `peer` (a key of PEERS); ImportError when any it needs is missing."""
+    return [importlib.import_module(m) for m in PEERS[peer][0]][0]
 
 
 def peer_call(peer, name, x, threads=None):
@@ -185,11 +200,12 @@ def peer_call(peer, name, x, threads=None):
     None when it has no matching operation, another exception when it fails or disagrees."""
     import fastact
 
-    module = importlib.import_module(peer)
+    module = peer_module(peer)
     f = fastact.get(name)
-    call = PEERS[peer](module, f.name, bench_params(f.spec), x, threads or fastact.get_num_threads())
+    p = bench_params(f.spec)
+    call = PEERS[peer][1](module, f.name, p, x, threads or fastact.get_num_threads())
     if call is not None:
-        got, want = np.asarray(call()), f.reference(x, **bench_params(f.spec))
+        got, want = np.asarray(call()), f.reference(x, **p)
         if got.dtype != want.dtype or not np.allclose(got, want, rtol=1e-3, atol=1e-5):
             raise ValueError(f"{peer} {name}: result differs from the reference")
     return call
@@ -223,23 +239,26 @@ def measure(cases, repeat, budget_ns=BUDGET_NS):
 # ------------------------------------------------------------------ formatting
 
 def _ns(v):
-    return "-" if v is None else f"{v:.3g}"
+    return f"{v:.3g}"
 
 
 def _ratio(v):
     return "-" if v is None else f"{v:.3g}x"
 
 
-def _div(a, b):
-    return None if a is None or b is None else a / b
-
-
-def _table(headers, rows):
-    """Aligned text: the first two columns left, the rest right."""
+def _table(headers, rows, left=2):
+    """Lines of aligned text: the first `left` columns flush left, the rest flush right."""
     cells = [headers] + rows
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    return ["  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+    return ["  ".join(c.ljust(w) if i < left else c.rjust(w)
                       for i, (c, w) in enumerate(zip(r, widths))).rstrip() for r in cells]
+
+
+def _load():
+    try:
+        return "/".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "?"
 
 
 def _cpu_model():
@@ -256,7 +275,9 @@ def _cpu_model():
 # ------------------------------------------------------------------ the report
 
 def _speed_rows(names, dtypes, n, repeat, peers):
-    """One record per function x dtype: ns/element of every side, measured interleaved."""
+    """One record per function x dtype: ns/element of every side.  fastact, the reference and
+    the copy are measured interleaved; each peer in its own pair with fastact's f(x) (two
+    foreign thread pools spinning at once on a small machine would slow everyone down)."""
     records = []
     for name in names:
         for dtype in dtypes:
@@ -265,6 +286,9 @@ def _speed_rows(names, dtypes, n, repeat, peers):
             sides = {"copy": lambda: np.copyto(o, x)}
             for kind, (fast, ref) in operations(name, x, g).items():
                 sides[kind], sides["reference_" + kind] = fast, ref
+            times = dict(zip(sides, measure(list(sides.values()), repeat)))
+            record = {"function": name, "dtype": dtype, "n": n,
+                      "ns_per_element": {k: t / n for k, t in times.items()}, "peers": {}}
             for peer in peers:
                 try:
                     call = peer_call(peer, name, x)
@@ -272,29 +296,25 @@ def _speed_rows(names, dtypes, n, repeat, peers):
                     print(f"note: {peer} {name} {dtype}: {exc}", file=sys.stderr)
                     call = None
                 if call is not None:
-                    sides[peer] = call
-            times = measure(list(sides.values()), repeat)
-            records.append({"function": name, "dtype": dtype, "n": n,
-                            "ns_per_element": {k: t / n for k, t in zip(sides, times)}})
+                    fast, other = measure([sides["f"], call], repeat)
+                    record["peers"][peer] = {"ns_per_element": other / n,
+                                             "fastact_ns_per_element": fast / n,
+                                             "speed": other / fast}
+            records.append(record)
     return records
 
 
 def _print_tables(records, peers):
-    def speed(r, kind, vs):
-        t = r["ns_per_element"]
-        return _ratio(_div(t.get(vs), t.get(kind)))
-
     fwd, der = [], []
     for r in records:
         t = r["ns_per_element"]
+        times_and_speed = [[_ns(t[k]), _ns(t["reference_" + k]),
+                            _ratio(t["reference_" + k] / t[k])] for k in ("f", "grad", "backward")]
         key = [r["function"], r["dtype"]]
-        fwd.append(key + [_ns(t["f"]), _ns(t["reference_f"]), speed(r, "f", "reference_f"),
-                          _ns(t["copy"]), _ratio(_div(t["f"], t["copy"]))]
-                   + [speed(r, "f", p) for p in peers])
-        der.append(key + [_ns(t["grad"]), _ns(t["reference_grad"]),
-                          speed(r, "grad", "reference_grad"), _ns(t["backward"]),
-                          _ns(t["reference_backward"]), speed(r, "backward", "reference_backward")])
-    print("\nf(x), ns/element; copy = np.copyto(o, x), the memory roofline"
+        fwd.append(key + times_and_speed[0] + [_ns(t["copy"]), _ratio(t["f"] / t["copy"])]
+                   + [_ratio(r["peers"].get(p, {}).get("speed")) for p in peers])
+        der.append(key + times_and_speed[1] + times_and_speed[2])
+    print("\nf(x), ns/element; copy = np.copyto(o, x) (one thread), the memory roofline"
           + ("; peers: peer time / fastact time" if peers else ""))
     print("\n".join(_table(["function", "dtype", "fastact", "reference", "speed", "copy",
                             "fastact/copy"] + list(peers), fwd)))
@@ -315,10 +335,10 @@ def _per_call(repeat):
     base = times[stmts[0]]
     print(f"\nper-call cost, n=16 float32, out= given "
           f"(target: <= {PER_CALL_TARGET} x numpy's own ufunc overhead)")
-    rows = [[s, "", f"{t:.0f}", f"{t / base:.2f}",
+    rows = [[s, f"{t:.0f}", f"{t / base:.2f}",
              "" if s == stmts[0] else "ok" if t / base <= PER_CALL_TARGET else "MISSED"]
             for s, t in times.items()]
-    print("\n".join(_table(["call", "", "ns/call", "vs np.tanh", ""], rows)))
+    print("\n".join(_table(["call", "ns/call", "vs np.tanh", ""], rows, left=1)))
     return [{"call": s, "ns_per_call": t, "vs_np_tanh": t / base} for s, t in times.items()]
 
 
@@ -338,39 +358,65 @@ def _summary(records, n):
 
 # ------------------------------------------------------------------ thread thresholds
 
-def _scan(title, dtype, repeat, sizes, configs, cell):
-    """Time SCAN_FUNCTIONS at `sizes` under each (label, setup) of `configs` (interleaved per
-    size); print one row per size with `cell(times)` per function; return the times."""
+def _scan(stmt, dtype, repeat, sizes, setups):
+    """{(function, n): [ns per `stmt` under each setup]} for SCAN_FUNCTIONS at `sizes`; the
+    setups (statements selecting threads and thresholds) are interleaved per size."""
     import fastact
     from . import _core
 
     saved = fastact.get_num_threads(), _core.get_thresholds()
-    env = {"fastact": fastact, "_core": _core}
     results = {}
     try:
         for name in SCAN_FUNCTIONS:
             for n in sizes:
                 x, _ = inputs(n, dtype)
-                env_n = dict(env, f=fastact.get(name), x=x, o=np.empty_like(x))
-                results[name, n] = measure([("f(x, out=o)", env_n, s) for _, s in configs], repeat)
+                env = {"fastact": fastact, "_core": _core, "two_callers": _two_callers,
+                       "f": fastact.get(name), "x": x, "outs": [np.empty_like(x) for _ in "ab"],
+                       "m": max(4, 2 ** 22 // n)}
+                results[name, n] = measure([(stmt, env, s) for s in setups], repeat)
     finally:
         fastact.set_num_threads(saved[0])
         _core.set_thresholds(*saved[1])
-    print(f"\n{title}")
-    rows = [[f"2^{int(math.log2(n))}", f"{n}"] + [cell(results[f, n]) for f in SCAN_FUNCTIONS]
-            for n in sizes]
-    print("\n".join(_table(["size", "n"] + list(SCAN_FUNCTIONS), rows)))
     return results
 
 
-def _first_from(sizes, wins):
-    """The smallest size from which `wins(size)` holds for every larger size, or None."""
-    first = None
-    for n in reversed(sizes):
-        if not wins(n):
-            break
-        first = n
-    return first
+def _two_callers(f, x, outs, m):
+    """f(x, out=o) m times in each of two Python threads at once."""
+    import threading
+
+    def work(o):
+        for _ in range(m):
+            f(x, out=o)
+
+    threads = [threading.Thread(target=work, args=(o,)) for o in outs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def _print_scan(title, sizes, cell):
+    print(f"\n{title}")
+    rows = [[f"2^{int(math.log2(n))}", f"{n}"] + [cell(f, n) for f in SCAN_FUNCTIONS]
+            for n in sizes]
+    print("\n".join(_table(["size", "n"] + list(SCAN_FUNCTIONS), rows)))
+
+
+def _crossovers(results, sizes):
+    """Per function, the smallest size from which the second setup beats the first at every
+    larger size (None if it never does), and the largest of them (the threshold to pick)."""
+    def first_win(f):
+        first = None
+        for n in reversed(sizes):
+            if results[f, n][1] >= results[f, n][0]:
+                break
+            first = n
+        return first
+
+    found = {f: first_win(f) for f in SCAN_FUNCTIONS}
+    print("crossover (wins from here on): "
+          + ", ".join(f"{f} {c or f'none up to {sizes[-1]}'}" for f, c in found.items()))
+    return found, max((c for c in found.values() if c), default=None)
 
 
 def _thread_scan(dtype, repeat):
@@ -380,32 +426,41 @@ def _thread_scan(dtype, repeat):
     if nt < 2:
         print("thread scan: only 1 thread (use --threads N); nothing to compare")
         return {}
-    config = "fastact.set_num_threads({}); _core.set_thresholds(nogil_min=0, parallel_min=0)"
-    par = _scan(f"threads: speed of {nt} threads over 1 thread, {dtype}, f(x, out=o)"
-                f" (> 1: threads win)", dtype, repeat, SCAN_SIZES,
-                [("1", config.format(1)), ("all", config.format(nt))],
-                lambda t: f"{t[0] / t[1]:.2f}")
-    crossover = {f: _first_from(SCAN_SIZES, lambda n: par[f, n][1] < par[f, n][0])
-                 for f in SCAN_FUNCTIONS}
-    print("crossover (threads win from here on): "
-          + ", ".join(f"{f} {c if c else 'none up to 2^20'}" for f, c in crossover.items()))
-    # releasing the GIL buys nothing for the caller; keep it while the cost is > 1% of a call
-    gil = "fastact.set_num_threads(1); _core.set_thresholds(nogil_min={})"
-    nogil = _scan("GIL release: extra ns per call of releasing it (1 thread), and % of the call",
-                  dtype, repeat, NOGIL_SIZES, [("keep", gil.format(NEVER)), ("release", gil.format(0))],
-                  lambda t: f"{t[1] - t[0]:+.0f} ({100 * (t[1] - t[0]) / t[0]:+.1f}%)")
-    cheap = {f: _first_from(NOGIL_SIZES, lambda n: nogil[f, n][1] - nogil[f, n][0]
-                            < 0.01 * nogil[f, n][0]) for f in SCAN_FUNCTIONS}
-    rec_par = max((c for c in crossover.values() if c), default=None)
-    rec_nogil = max((c for c in cheap.values() if c), default=None)
-    print(f"recommended: parallel_min = {rec_par or 'keep (threads never won)'}"
-          f" (largest crossover), nogil_min = {rec_nogil or 'keep'}"
-          f" (GIL release < 1% of the call); now {_current_thresholds()}")
+    threads = "fastact.set_num_threads({}); _core.set_thresholds(nogil_min=0, parallel_min=0)"
+    par = _scan("f(x, out=outs[0])", dtype, repeat, SCAN_SIZES,
+                [threads.format(1), threads.format(nt)])
+    _print_scan(f"parallel_min: speed of {nt} threads over 1, {dtype} f(x, out=o)"
+                " (> 1: threads win)", SCAN_SIZES,
+                lambda f, n: f"{par[f, n][0] / par[f, n][1]:.2f}")
+    par_cross, par_min = _crossovers(par, SCAN_SIZES)
+
+    # Releasing the GIL costs a single caller a few tens of ns; it pays off when two Python
+    # threads call at once (they then compute in parallel).  One fastact thread throughout.
+    gil = f"fastact.set_num_threads(1); _core.set_thresholds(nogil_min={{}}, parallel_min={NEVER})"
+    setups = [gil.format(NEVER), gil.format(0)]
+    two = _scan("two_callers(f, x, outs, m)", dtype, repeat, NOGIL_SIZES, setups)
+    one = _scan("f(x, out=outs[0])", dtype, repeat, NOGIL_SIZES, setups)
+    _print_scan(f"nogil_min: releasing the GIL vs keeping it, {dtype}: throughput of two Python"
+                " threads calling at once (> 1: release wins) / extra ns per call for one caller",
+                NOGIL_SIZES, lambda f, n: f"{two[f, n][0] / two[f, n][1]:.2f} / "
+                                          f"{one[f, n][1] - one[f, n][0]:+.0f}ns")
+    gil_cross, nogil_min = _crossovers(two, NOGIL_SIZES)
+    if nogil_min and par_min:  # threads need the GIL released: above parallel_min it is moot
+        nogil_min = min(nogil_min, par_min)
+    print(f"\nrecommended (largest crossover; nogil_min at most parallel_min):"
+          f" parallel_min = {par_min or 'keep'}, nogil_min = {nogil_min or 'keep'};"
+          f" now {_current_thresholds()}.\nThe two-caller scan is noisy (thread wake-ups):"
+          " compare a few runs.")
+
+    def per_size(results):
+        return {f"{f}/{n}": t for (f, n), t in results.items()}
+
     return {"threads": nt, "dtype": dtype,
-            "parallel": {f"{f}/{n}": t for (f, n), t in par.items()},
-            "nogil": {f"{f}/{n}": t for (f, n), t in nogil.items()},
-            "crossover": crossover, "gil_release_under_1pct_from": cheap,
-            "recommended": {"parallel_min": rec_par, "nogil_min": rec_nogil}}
+            "times": "ns per statement: [1 thread, all threads] / [GIL kept, GIL released]",
+            "parallel": per_size(par), "gil_two_callers": per_size(two),
+            "gil_one_caller": per_size(one), "parallel_crossover": par_cross,
+            "nogil_crossover": gil_cross,
+            "recommended": {"parallel_min": par_min, "nogil_min": nogil_min}}
 
 
 def _current_thresholds():
@@ -418,7 +473,8 @@ def _current_thresholds():
 # ------------------------------------------------------------------ command line
 
 def add_arguments(parser):
-    parser.add_argument("--n", type=int, default=100_000, help="elements per array (default 100000)")
+    parser.add_argument("--n", type=int, default=100_000,
+                        help="elements per array (default 100000)")
     parser.add_argument("--repeat", type=int, default=7,
                         help="measurements per number; the median is shown (default 7)")
     parser.add_argument("--dtype", choices=DTYPES, action="append",
@@ -450,12 +506,13 @@ def run(args):
     except (ValueError, RuntimeError, TypeError) as exc:
         raise SystemExit(f"bench: {exc}") from None
     dtypes = tuple(args.dtype or DTYPES)
-    meta = {"fastact": fastact.__version__, "numpy": np.__version__, "python": platform.python_version(),
-            "isa": _core.get_isa(), "threads": fastact.get_num_threads(), "cpu": _cpu_model(),
-            "cores": os.cpu_count(), "n": args.n, "repeat": args.repeat}
+    meta = {"fastact": fastact.__version__, "numpy": np.__version__,
+            "python": platform.python_version(), "isa": _core.get_isa(),
+            "threads": fastact.get_num_threads(), "cpu": _cpu_model(), "cores": os.cpu_count(),
+            "load": _load(), "n": args.n, "repeat": args.repeat}
     print(f"fastact {meta['fastact']}, numpy {meta['numpy']}, python {meta['python']}")
     print(f"kernels: {meta['isa']}, threads: {meta['threads']} ({_current_thresholds()}),"
-          f" cpu: {meta['cpu']} ({meta['cores']} logical)")
+          f" cpu: {meta['cpu']} ({meta['cores']} logical, load {meta['load']})")
     report = {"meta": meta}
     if args.thread_scan:
         print(f"repeat: {args.repeat}, medians, same process")
@@ -465,11 +522,11 @@ def run(args):
         if args.peers:
             for peer in PEERS:
                 try:
-                    mod = importlib.import_module(peer)
+                    mod = peer_module(peer)
                     meta[peer] = getattr(mod, "__version__", "?")
                     peers.append(peer)
-                except ImportError:
-                    print(f"note: {peer} is not installed; its column shows -")
+                except ImportError as exc:
+                    print(f"note: {peer} unavailable ({exc}); its column shows -")
             print("peers: " + (", ".join(f"{p} {meta[p]}" for p in peers) or "none"))
         print(f"n: {args.n}, repeat: {args.repeat}, inputs: 4 * standard normal (seed {SEED})")
         print(f"speed = reference time / fastact time "
