@@ -21,7 +21,6 @@ X86_ISAS = {
     "avx2": ["-mavx2", "-mfma"],
     "avx512": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mfma"],
 }
-OPENMP = ["-fopenmp"]
 
 
 def is_x86():
@@ -60,16 +59,16 @@ class BuildExt(build_ext):
             if isa != "baseline":
                 ext.define_macros.append((f"FA_HAVE_{isa.upper()}", "1"))
         ext.extra_objects = objects + list(ext.extra_objects or [])
-        if self._accepts(OPENMP):
-            ext.extra_compile_args = list(ext.extra_compile_args or []) + OPENMP
-            ext.extra_link_args = list(ext.extra_link_args or []) + OPENMP
+        if self._accepts(["-pthread"]):
+            ext.extra_compile_args = list(ext.extra_compile_args or []) + ["-pthread"]
+            ext.extra_link_args = list(ext.extra_link_args or []) + ["-pthread"]
         super().build_extension(ext)
 
 
 extensions = [
     Extension(
         "fastact._core",
-        sources=["src/fastact/_core.pyx", "csrc/fa_dispatch.c"],
+        sources=["src/fastact/_core.pyx", "csrc/fa_dispatch.c", "csrc/fa_parallel.c"],
         include_dirs=["csrc", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
         depends=["csrc/fastact.h"],

@@ -81,6 +81,13 @@ const char *fa_compiler(void);
  * when `isa` was not compiled. */
 const fa_kernel *fa_kernel_table(int isa);
 
+/* Run `kernel` over n elements split across up to `nthreads` threads (the caller included);
+ * see fa_parallel.c.  Same results as one call of `kernel`, bit for bit. */
+void fa_parallel_run(fa_kernel kernel, size_t n, const void *x, const void *g, void *out,
+                     const fa_params *params, size_t itemsize, int nthreads);
+/* Pool threads started so far (for show_config and tests). */
+int fa_parallel_workers(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -175,3 +175,50 @@ def test_results_do_not_depend_on_offset(isa, spec, dtype):
     whole = f(x, **p)
     for start in (1, 3, 5, 13):
         assert same_bits(f(x[start:], **p), whole[start:])
+
+
+def test_concurrent_python_threads(threads):
+    """Several Python threads calling at once (GIL released, pool shared) get exact results."""
+    import threading
+
+    fastact.set_num_threads(2)
+    fastact._core.set_thresholds(nogil_min=0, parallel_min=0)
+    xs = [inputs(np.float32, 200_003, seed=s) for s in range(4)]
+    want = [fastact.sigmoid.reference(x) for x in xs]
+    exact = [fastact.relu(x) for x in xs]
+    errors = []
+
+    def work(i):
+        for _ in range(20):
+            got = fastact.sigmoid(xs[i])
+            err = _accuracy.ulp_error(got, want[i]).max()
+            if err > 6 or not same_bits(fastact.relu(xs[i]), exact[i]):
+                errors.append((i, err))
+
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors
+
+
+def test_pool_survives_fork(threads):
+    """A forked child (multiprocessing's default on Linux) can still run parallel calls."""
+    import multiprocessing as mp
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    fastact.set_num_threads(2)
+    fastact._core.set_thresholds(nogil_min=0, parallel_min=0)
+    x = inputs(np.float64, 100_000)
+    want = fastact.tanh(x)  # starts the pool in the parent
+    with mp.get_context("fork").Pool(1) as pool:
+        got = pool.apply(_tanh_in_child, (x,))
+    assert same_bits(got, want)
+
+
+def _tanh_in_child(x):
+    fastact.set_num_threads(2)
+    fastact._core.set_thresholds(nogil_min=0, parallel_min=0)
+    return fastact.tanh(x)

@@ -113,8 +113,9 @@ def show_config(file=None):
         out.append(f"  {name:<9}: {state}" + (f"  [{flags}]" if compiled else ""))
     nogil_min, parallel_min = _core.get_thresholds()
     out += [f"  compiler       : {_core.compiler()}",
-            f"  threads        : {get_num_threads()} (arrays of >= {parallel_min} elements;"
-            f" GIL released from {nogil_min})",
+            f"  threads        : {get_num_threads()} (from {parallel_min} elements, "
+            f"{parallel_min // 4} for exp-based functions; GIL released from {nogil_min}; "
+            f"{_core.pool_workers()} pool threads started)",
             f"  functions      : {len(_functions)}"]
     print("\n".join(out), file=file)
 

@@ -16,7 +16,6 @@ cimport numpy as cnp
 from cpython.float cimport PyFloat_AS_DOUBLE
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.tuple cimport PyTuple_GET_SIZE
-from cython.parallel cimport prange
 from libc.math cimport isnan
 from libc.string cimport memset
 
@@ -50,6 +49,9 @@ cdef extern from "fastact.h" nogil:
     const char *fa_isa_flags(int isa)
     const char *fa_compiler()
     const fa_kernel *fa_kernel_table(int isa)
+    void fa_parallel_run(fa_kernel kernel, size_t n, const void *x, const void *g, void *out,
+                         const fa_params *params, size_t itemsize, int nthreads)
+    int fa_parallel_workers()
 
 cdef extern from *:
     """
@@ -77,9 +79,9 @@ cdef int _isa = -1
 cdef int _num_threads = 1
 # Below these sizes (elements) the GIL is kept / one thread is used: releasing the GIL costs
 # ~0.1 us and waking a second thread a few us, more than the work they would save.
-# Chosen by measurement: `python -m fastact bench --threads` prints the crossover.
-cdef Py_ssize_t _nogil_min = 4096
-cdef Py_ssize_t _parallel_min = 32768
+# Chosen by measurement: `python -m fastact bench --thread-scan` prints the crossovers.
+cdef Py_ssize_t _nogil_min = 16384
+cdef Py_ssize_t _parallel_min = 32768  # in units of element x cost (see _invoke)
 
 cdef enum:
     LAYOUT_C = 1
@@ -158,6 +160,11 @@ def get_num_threads():
     return _num_threads
 
 
+def pool_workers():
+    """Threads the parallel pool has started so far."""
+    return fa_parallel_workers()
+
+
 def get_thresholds():
     """(nogil_min, parallel_min): sizes from which the GIL is released / threads are used."""
     return _nogil_min, _parallel_min
@@ -174,34 +181,17 @@ def set_thresholds(nogil_min=None, parallel_min=None):
 
 # ------------------------------------------------------------------ running a kernel
 
-cdef void _run_parallel(fa_kernel k, Py_ssize_t n, char *x, char *g, char *out,
-                        const fa_params *p, Py_ssize_t itemsize, int nthreads) noexcept nogil:
-    # Whole 64-element blocks per thread; every element is computed by the same code whatever
-    # the split (the kernels are built with -ffp-contract=off), so results are bit-identical.
-    cdef Py_ssize_t chunk = ((n + nthreads - 1) // nthreads + 63) & ~(<Py_ssize_t>63)
-    cdef Py_ssize_t c, start, m
-    cdef char *gc
-    for c in prange(nthreads, num_threads=nthreads, schedule='static'):
-        start = c * chunk
-        if start < n:
-            m = n - start
-            if m > chunk:
-                m = chunk
-            gc = NULL
-            if g != NULL:
-                gc = g + start * itemsize
-            k(<size_t>m, x + start * itemsize, gc, out + start * itemsize, p)
-
-
 cdef inline void _invoke(fa_kernel k, Py_ssize_t n, char *x, char *g, char *out,
-                         const fa_params *p, Py_ssize_t itemsize):
+                         const fa_params *p, Py_ssize_t itemsize, int cost):
+    """Run kernel k; `cost` weighs an element (1: a compare or two, 4: an exp and a division),
+    so expensive kernels go parallel on smaller arrays."""
     cdef int nt = _num_threads
     if n < _nogil_min:
         k(<size_t>n, x, g, out, p)
         return
     with nogil:
-        if nt > 1 and n >= _parallel_min:
-            _run_parallel(k, n, x, g, out, p, itemsize, nt)
+        if nt > 1 and n * cost >= _parallel_min:
+            fa_parallel_run(k, <size_t>n, x, g, out, p, <size_t>itemsize, nt)
         else:
             k(<size_t>n, x, g, out, p)
 
@@ -232,7 +222,8 @@ cdef inline bint _same_or_disjoint(char *a, char *b, Py_ssize_t nbytes) noexcept
     return a == b or a + nbytes <= b or b + nbytes <= a
 
 
-cdef object _fast(int fn, int mode, object a, object b, object out, const fa_params *p):
+cdef object _fast(int fn, int mode, object a, object b, object out, const fa_params *p,
+                  int cost):
     """The result, or None when the arguments need the generic path."""
     cdef cnp.ndarray xa, ga, oa
     cdef int dt, lay
@@ -269,7 +260,7 @@ cdef object _fast(int fn, int mode, object a, object b, object out, const fa_par
     if out is None:
         oa = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(xa), cnp.PyArray_DIMS(xa), cnp.PyArray_TYPE(xa),
                                0 if lay & LAYOUT_C else 1)
-        _invoke(k, n, xptr, gptr, <char *>cnp.PyArray_DATA(oa), p, itemsize)
+        _invoke(k, n, xptr, gptr, <char *>cnp.PyArray_DATA(oa), p, itemsize, cost)
         if cnp.PyArray_NDIM(oa) == 0:
             return oa[()]
         return oa
@@ -284,7 +275,7 @@ cdef object _fast(int fn, int mode, object a, object b, object out, const fa_par
         return None
     if gptr != NULL and not _same_or_disjoint(optr, gptr, n * itemsize):
         return None
-    _invoke(k, n, xptr, gptr, optr, p, itemsize)
+    _invoke(k, n, xptr, gptr, optr, p, itemsize, cost)
     return out
 
 
@@ -307,7 +298,7 @@ cdef bint _aliases_exactly(out, arr):
 
 
 cdef object _generic(str caller, int fn, int mode, object a, object b, object out,
-                     const fa_params *p):
+                     const fa_params *p, int cost):
     cdef str aname = "y" if mode == FA_BACKWARD_FROM_Y else "x"
     xa = _dtypes.as_input(a, aname)
     if b is None:
@@ -351,7 +342,7 @@ cdef object _generic(str caller, int fn, int mode, object a, object b, object ou
         gc = inputs[1]
         gptr = <char *>cnp.PyArray_DATA(gc)
     _invoke(k, cnp.PyArray_SIZE(tc), <char *>cnp.PyArray_DATA(xc), gptr,
-            <char *>cnp.PyArray_DATA(tc), p, 4 if dt == FA_F32 else 8)
+            <char *>cnp.PyArray_DATA(tc), p, 4 if dt == FA_F32 else 8, cost)
 
     if out is None:
         res = target if rdt == cdt else target.astype(rdt)
@@ -391,6 +382,7 @@ cdef class Activation:
     cdef readonly str name
     cdef readonly object spec
     cdef int _fn
+    cdef int _cost
     cdef fa_params _defaults
     cdef bint _defaults_complete
     cdef dict _slots  # parameter name -> slot in fa_params
@@ -406,6 +398,7 @@ cdef class Activation:
         self.name = spec.name
         self.spec = spec
         self._fn = names.index(spec.name)
+        self._cost = spec.cost
         self._slots = {n: i for i, n in enumerate(spec.param_names)}
         self._nrules = len(spec.rules)
         for i, rule in enumerate(spec.rules):
@@ -476,9 +469,9 @@ cdef class Activation:
     def __call__(self, x, out=None, **params):
         cdef fa_params p
         self._params(params, &p, "")
-        r = _fast(self._fn, FA_FORWARD, x, None, out, &p)
+        r = _fast(self._fn, FA_FORWARD, x, None, out, &p, self._cost)
         if r is None:
-            r = _generic(self.name, self._fn, FA_FORWARD, x, None, out, &p)
+            r = _generic(self.name, self._fn, FA_FORWARD, x, None, out, &p, self._cost)
         return r
 
     def inplace(self, x, **params):
@@ -495,9 +488,9 @@ cdef class Activation:
         """f'(x) as an array."""
         cdef fa_params p
         self._params(params, &p, ".grad")
-        r = _fast(self._fn, FA_GRAD, x, None, out, &p)
+        r = _fast(self._fn, FA_GRAD, x, None, out, &p, self._cost)
         if r is None:
-            r = _generic(self.name + ".grad", self._fn, FA_GRAD, x, None, out, &p)
+            r = _generic(self.name + ".grad", self._fn, FA_GRAD, x, None, out, &p, self._cost)
         return r
 
     def backward(self, g, x=None, *, y=None, out=None, **params):
@@ -516,9 +509,9 @@ cdef class Activation:
             mode, a = FA_BACKWARD, x
         if g is None:
             raise TypeError(f"{self.name}.backward(): g must be array_like, not None")
-        r = _fast(self._fn, mode, a, g, out, &p)
+        r = _fast(self._fn, mode, a, g, out, &p, self._cost)
         if r is None:
-            r = _generic(self.name + ".backward", self._fn, mode, a, g, out, &p)
+            r = _generic(self.name + ".backward", self._fn, mode, a, g, out, &p, self._cost)
         return r
 
     def reference(self, x, **params):
@@ -575,7 +568,7 @@ cdef object _activation_vectorcall(object callable, PyObject **args, size_t narg
             if (<object>kwnames)[0] != "out":
                 return _call_general(self, args, nargs, kwnames)
             out = <object>args[1]
-        r = _fast(self._fn, FA_FORWARD, <object>args[0], None, out, &self._defaults)
+        r = _fast(self._fn, FA_FORWARD, <object>args[0], None, out, &self._defaults, self._cost)
         if r is not None:
             return r
     return _call_general(self, args, nargs, kwnames)

@@ -67,6 +67,9 @@ class Spec:
     kinks: Callable[[Mapping[str, float]], list] = lambda p: []
     # bit-identical to the reference (piecewise-linear functions)
     exact: bool = False
+    # work per element relative to a compare-and-select (4: an exp and a division); arrays go
+    # multi-threaded from _core's parallel_min / cost elements
+    cost: int = 1
     # max ULP error vs the exact oracle (golden.json), per dtype: (value, derivative)
     ulp: Mapping[str, tuple] = field(default_factory=lambda: {"float32": (0, 0), "float64": (0, 0)})
 
@@ -171,8 +174,8 @@ SPECS: tuple = (
          aliases=("heaviside",), params=(Param("at_zero", 1.0, "value at x == 0"),),
          kinks=lambda p: [0.0], exact=True),
     Spec("sigmoid", "1 / (1 + e^-x)", "y (1 - y)", "sigmoid", aliases=("logistic", "expit"),
-         from_y=True, ulp={"float32": (2, 4), "float64": (2, 4)}),
-    Spec("tanh", "(e^x - e^-x) / (e^x + e^-x)", "1 - y^2", "sigmoid", from_y=True,
+         from_y=True, cost=4, ulp={"float32": (2, 4), "float64": (2, 4)}),
+    Spec("tanh", "(e^x - e^-x) / (e^x + e^-x)", "1 - y^2", "sigmoid", from_y=True, cost=4,
          ulp={"float32": (3, 4), "float64": (3, 5)}),
 )
 

@@ -3,7 +3,8 @@
  * (tools/sanitize.sh): every function x mode x dtype x ISA this CPU runs, on every size from 0
  * to 67 and a few large ones, out of place and in place, at every misalignment of the start.
  * Checks: no sanitizer report; in-place == out-of-place bit for bit; identical results at every
- * offset (vector body vs scalar tail); the same values on every ISA for the exact functions.
+ * offset (vector body vs scalar tail); fa_parallel_run with 2..5 threads == one call, bit for
+ * bit (also run under ThreadSanitizer by tools/sanitize.sh).
  */
 #include <math.h>
 #include <stdint.h>
@@ -48,7 +49,7 @@ int main(void)
 {
     const size_t sizes[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 67,
                             1000, 4099};
-    const size_t max_n = 4099 + 8;
+    const size_t max_n = 3 * 4096 + 1000; /* several pool blocks */
     fa_params params;
     memset(&params, 0, sizeof params);
     params.v[0] = 0.5; /* a valid value for every function's first parameter */
@@ -91,7 +92,14 @@ int main(void)
                             free(oo);
                             checked++;
                         }
-                    (void)out;
+                    /* the thread pool: any thread count gives the same bytes */
+                    const size_t big = max_n;
+                    for (int nt = 2; nt <= 5; nt++) {
+                        memset(out, 0, big * es);
+                        fa_parallel_run(k, big, x, with_g ? g : NULL, out, &params, es, nt);
+                        CHECK(memcmp(out, ref, big * es) == 0, "%s mode %d: %d threads differ",
+                              fa_function_name(fn), mode, nt);
+                    }
                 }
     }
     free(x), free(g), free(out), free(ref), free(inplace);
