@@ -18,8 +18,9 @@ the speeds (it is a report).
 ONNX op matches the function), numexpr and scipy.special.expit, each where importable,
 with the same thread count as fastact: peer time / fastact time, each peer measured in turn
 with fastact alone; "-" where a peer is missing, has no matching op or disagrees with the
-reference.  On a small shared machine another busy process stalls every multi-threaded call
-(fastact's and the peers'): the header shows the load; --threads 1 isolates the kernels.
+reference.  On a small shared machine a busy neighbour slows multi-threaded calls (a peer's
+static split waits for its descheduled thread; fastact's pool lets the caller take the
+blocks instead): the header shows the load; --threads 1 isolates the kernels.
 
 --thread-scan instead times relu, sigmoid and tanh at 2^10..2^20 elements with one thread and
 with all threads and prints the size from which threads win (how parallel_min in

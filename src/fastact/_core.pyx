@@ -22,6 +22,7 @@ from libc.string cimport memset
 import numpy as np
 
 from . import _dtypes
+from ._registry import REQUIRED
 
 cnp.import_array()
 
@@ -445,7 +446,8 @@ cdef class Activation:
                 break
             p.v[<int>slot] = v
             seen += 1
-        if seen == len(given) and seen + self._defaults_complete * len(self._slots) >= len(self._slots):
+        # every keyword taken here, and every required parameter among them
+        if seen == len(given) and (self._defaults_complete or seen == len(self._slots)):
             ok = True
             for i in range(self._nrules):
                 a = p.v[self._rules[i].a]
@@ -534,12 +536,7 @@ cdef class Activation:
     @property
     def params(self):
         """The parameters and their defaults (None for a required one)."""
-        return {q.name: (None if q.default is self._required() else q.default)
-                for q in self.spec.params}
-
-    def _required(self):
-        from ._registry import REQUIRED
-        return REQUIRED
+        return {q.name: (None if q.default is REQUIRED else q.default) for q in self.spec.params}
 
     def __repr__(self):
         return f"<fastact function {self.name}>"
