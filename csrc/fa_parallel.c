@@ -47,7 +47,8 @@ typedef struct job {
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t job_posted = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t workers_idle = PTHREAD_COND_INITIALIZER;
-static job *current;          /* the job being run, NULL between jobs (under pool_lock) */
+static job *current;          /* the job workers may join, NULL once its blocks are claimed */
+static int busy;              /* a job is in flight, from posting until its workers are out */
 static atomic_ulong generation; /* bumped per job, read without the lock while spinning */
 static int nworkers;          /* threads created so far */
 static int wanted, joined;    /* workers the current job takes / has taken */
@@ -96,7 +97,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&pool_lock);
         run_blocks(j);
         pthread_mutex_lock(&pool_lock);
-        if (--active == 0) pthread_cond_signal(&workers_idle);
+        if (--active == 0) pthread_cond_broadcast(&workers_idle);
         pthread_mutex_unlock(&pool_lock);
     }
     return NULL;
@@ -111,7 +112,7 @@ static void reset_after_fork(void)
     job_posted = c1;
     workers_idle = c2;
     current = NULL;
-    nworkers = wanted = joined = active = 0;
+    nworkers = wanted = joined = active = busy = 0;
 }
 
 /* Called with pool_lock held; creates workers until there are `count` (or creation fails). */
@@ -151,13 +152,14 @@ void fa_parallel_run(fa_kernel kernel, size_t n, const void *x, const void *g, v
     atomic_init(&j.next, 0);
 
     pthread_mutex_lock(&pool_lock);
-    if (current != NULL) { /* another thread's job is running: do not queue behind it */
+    if (busy) { /* another thread's job is in flight: do not queue behind it */
         pthread_mutex_unlock(&pool_lock);
         kernel(n, x, g, out, params);
         return;
     }
     const unsigned long gen = atomic_load_explicit(&generation, memory_order_relaxed);
     ensure_workers(nthreads - 1, gen);
+    busy = 1;
     current = &j;
     wanted = (int)(j.nblocks - 1 < (size_t)(nthreads - 1) ? j.nblocks - 1 : (size_t)(nthreads - 1));
     joined = 0;
@@ -170,6 +172,7 @@ void fa_parallel_run(fa_kernel kernel, size_t n, const void *x, const void *g, v
     pthread_mutex_lock(&pool_lock);
     current = NULL; /* a worker waking from now on finds no job */
     while (active > 0) pthread_cond_wait(&workers_idle, &pool_lock);
+    busy = 0; /* only now may another job count `active` */
     pthread_mutex_unlock(&pool_lock);
 }
 

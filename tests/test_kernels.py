@@ -195,11 +195,12 @@ def test_concurrent_python_threads(threads):
             if err > 6 or not same_bits(fastact.relu(xs[i]), exact[i]):
                 errors.append((i, err))
 
-    ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    ts = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(4)]
     for t in ts:
         t.start()
     for t in ts:
-        t.join()
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in ts), "a caller is stuck: deadlock in the thread pool"
     assert not errors
 
 

@@ -27,7 +27,7 @@ build_and_run() {  # $1: name, $2...: sanitizer flags
   $CC "${base[@]}" "$@" "${defs[@]}" csrc/fa_dispatch.c csrc/fa_parallel.c tests/c/kernel_check.c \
       "${objs[@]}" -lm -o "$out/kernel_check_$name"
   echo "[$name]"
-  "$out/kernel_check_$name"
+  timeout 300 "$out/kernel_check_$name"  # a deadlock in the pool fails instead of hanging CI
 }
 
 ASAN_OPTIONS=detect_leaks=1 build_and_run asan-ubsan -fsanitize=address,undefined -fno-sanitize-recover=all

@@ -7,6 +7,7 @@
  * bit (also run under ThreadSanitizer by tools/sanitize.sh).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,8 +46,70 @@ static void fill(void *buf, int dtype, size_t n, size_t seed)
     }
 }
 
+/* Several threads calling fa_parallel_run at once: each must get exact results and none may
+ * hang (only one job is in flight; the others run on their own thread). */
+typedef struct caller_arg {
+    const fa_kernel *table;
+    int id, bad;
+} caller_arg;
+
+static void *caller_main(void *p)
+{
+    caller_arg *a = p;
+    const size_t n = 50000;
+    float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *y1 = malloc(n * sizeof *y1);
+    fa_params params;
+    memset(&params, 0, sizeof params);
+    fill(x, FA_F32, n, (size_t)a->id);
+    const fa_kernel k = a->table[FA_TABLE_INDEX(FA_FN_sigmoid, FA_FORWARD, FA_F32)];
+    k(n, x, NULL, y1, &params);
+    for (int rep = 0; rep < 200; rep++) {
+        fa_parallel_run(k, n, x, NULL, y, &params, sizeof *x, 2 + rep % 3);
+        if (memcmp(y, y1, n * sizeof *y) != 0) a->bad++;
+    }
+    free(x), free(y), free(y1);
+    return NULL;
+}
+
+/* Many short jobs from several callers at once: jobs that overlap their predecessors' last
+ * blocks.  A lost wake-up here once left a caller waiting forever (tools/sanitize.sh runs
+ * this under `timeout`, so a regression fails instead of hanging). */
+static void *stress_main(void *p)
+{
+    const fa_kernel *table = p;
+    const size_t n = 2 * 4096 + 100; /* three blocks */
+    float *x = calloc(n, sizeof *x), *y = calloc(n, sizeof *y);
+    fa_params params;
+    memset(&params, 0, sizeof params);
+    const fa_kernel k = table[FA_TABLE_INDEX(FA_FN_relu, FA_FORWARD, FA_F32)];
+    for (int rep = 0; rep < 2000; rep++) fa_parallel_run(k, n, x, NULL, y, &params, sizeof *x, 2 + rep % 3);
+    free(x), free(y);
+    return NULL;
+}
+
+static void check_concurrent_callers(void)
+{
+    for (int round = 0; round < 20; round++) {
+        pthread_t t[6];
+        for (int i = 0; i < 6; i++) pthread_create(&t[i], NULL, stress_main, (void *)fa_kernel_table(FA_ISA_BASELINE));
+        for (int i = 0; i < 6; i++) pthread_join(t[i], NULL);
+    }
+    enum { NCALLERS = 4 };
+    pthread_t t[NCALLERS];
+    caller_arg args[NCALLERS];
+    for (int i = 0; i < NCALLERS; i++) {
+        args[i] = (caller_arg){.table = fa_kernel_table(FA_ISA_BASELINE), .id = i, .bad = 0};
+        pthread_create(&t[i], NULL, caller_main, &args[i]);
+    }
+    for (int i = 0; i < NCALLERS; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(args[i].bad == 0, "concurrent caller %d got %d wrong results", i, args[i].bad);
+    }
+}
+
 int main(void)
 {
+    check_concurrent_callers();
     const size_t sizes[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 67,
                             1000, 4099};
     const size_t max_n = 3 * 4096 + 1000; /* several pool blocks */
