@@ -3,8 +3,9 @@
 fa_kernels.c is compiled once per instruction set the compiler supports (baseline for the
 target, AVX2+FMA and AVX-512 on x86-64) with that ISA's flags only, so the extension runs on
 any CPU of the architecture and picks the best kernels at import.  No tuning for the build
-machine's CPU and no fast-math: -ffp-contract=off keeps scalar tails and vector bodies bit-identical, and
--fno-math-errno / -fno-trapping-math change no value (they let the loops vectorize).
+machine's CPU and no fast-math: -ffp-contract=off keeps scalar tails and vector bodies
+bit-identical, and -fno-math-errno / -fno-trapping-math change no value (they let the loops
+vectorize).
 """
 import os
 import platform

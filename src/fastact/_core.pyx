@@ -420,48 +420,59 @@ cdef class Activation:
             self._defaults.v[i] = v
         self._defaults_complete = True
 
-    cdef int _params(self, dict given, fa_params *p, str method) except -1:
-        """Fill p from keyword arguments: plain floats/ints and declarative rules are handled
-        here; anything unusual (unknown names, other types, broken rules) goes to
-        Spec.resolve for the error message."""
-        cdef Py_ssize_t seen = 0
-        cdef double v, a, b
+    cdef inline bint _take_param(self, object key, object value, fa_params *p):
+        """Store a plain float/int keyword parameter in p; False for anything else (an unknown
+        name, another type, NaN), which Spec.resolve then reports."""
+        cdef double v
+        slot = self._slots.get(key)
+        if slot is None:
+            return False
+        if type(value) is float:
+            v = PyFloat_AS_DOUBLE(value)
+        elif type(value) is int:
+            v = <double>value
+        else:
+            return False
+        if isnan(v):
+            return False
+        p.v[<int>slot] = v
+        return True
+
+    cdef inline bint _rules_hold(self, const fa_params *p):
         cdef int i
-        cdef bint ok
+        cdef double a, b
+        for i in range(self._nrules):
+            a = p.v[self._rules[i].a]
+            b = p.v[self._rules[i].b] if self._rules[i].b >= 0 else 0.0
+            if self._rules[i].kind == RULE_LT:
+                if not a < b:
+                    return False
+            elif self._rules[i].kind == RULE_LE:
+                if not a <= b:
+                    return False
+            elif self._rules[i].kind == RULE_GE0:
+                if not a >= 0:
+                    return False
+            elif not a != 0:
+                return False
+        return True
+
+    cdef int _params(self, dict given, fa_params *p, str method) except -1:
+        """Fill p from keyword arguments: plain floats/ints and the declarative rules are
+        checked here; anything unusual goes to Spec.resolve for the error message."""
+        cdef Py_ssize_t seen = 0
         if not given and self._defaults_complete:
             p[0] = self._defaults
             return 0
         p[0] = self._defaults
         for key, value in given.items():
-            slot = self._slots.get(key)
-            if slot is None:
+            if not self._take_param(key, value, p):
                 break
-            if type(value) is float:
-                v = PyFloat_AS_DOUBLE(value)
-            elif type(value) is int:
-                v = <double>value
-            else:
-                break
-            if isnan(v):
-                break
-            p.v[<int>slot] = v
             seen += 1
         # every keyword taken here, and every required parameter among them
-        if seen == len(given) and (self._defaults_complete or seen == len(self._slots)):
-            ok = True
-            for i in range(self._nrules):
-                a = p.v[self._rules[i].a]
-                b = p.v[self._rules[i].b] if self._rules[i].b >= 0 else 0.0
-                if self._rules[i].kind == RULE_LT:
-                    ok = ok and a < b
-                elif self._rules[i].kind == RULE_LE:
-                    ok = ok and a <= b
-                elif self._rules[i].kind == RULE_GE0:
-                    ok = ok and a >= 0
-                else:
-                    ok = ok and a != 0
-            if ok:
-                return 0
+        if (seen == len(given) and (self._defaults_complete or seen == len(self._slots))
+                and self._rules_hold(p)):
+            return 0
         values = self.spec.resolve(given, self.name + method)  # raises the right error
         memset(p, 0, sizeof(fa_params))
         for i, v in enumerate(values):
@@ -552,22 +563,33 @@ def _lookup(name):
 
 cdef object _activation_vectorcall(object callable, PyObject **args, size_t nargsf,
                                    PyObject *kwnames):
-    """f(x), f(x, o) and f(x, out=o) with default parameters go straight to the fast path;
-    every other call goes through __call__."""
+    """f(x), f(x, o), f(x, out=o) and f(x, out=o, param=value, ...) with plain float
+    parameters go straight to the fast path without building a kwargs dict; every other call
+    goes through __call__."""
     cdef Activation self = <Activation>callable
     cdef Py_ssize_t nargs = PyVectorcall_NARGS(nargsf)
     cdef Py_ssize_t nkw = 0 if kwnames == NULL else PyTuple_GET_SIZE(<object>kwnames)
+    cdef Py_ssize_t i, taken = 0
     cdef object out = None
-    if self._defaults_complete and 1 <= nargs <= 2 and nargs + nkw <= 2:
-        if nargs == 2:
-            out = <object>args[1]
-        elif nkw == 1:
-            if (<object>kwnames)[0] != "out":
-                return _call_general(self, args, nargs, kwnames)
-            out = <object>args[1]
-        r = _fast(self._fn, FA_FORWARD, <object>args[0], None, out, &self._defaults, self._cost)
-        if r is not None:
-            return r
+    cdef fa_params p
+    if not 1 <= nargs <= 2:
+        return _call_general(self, args, nargs, kwnames)
+    if nargs == 2:
+        out = <object>args[1]
+    p = self._defaults
+    for i in range(nkw):
+        key = (<object>kwnames)[i]
+        if key == "out" and nargs == 1:
+            out = <object>args[nargs + i]
+        elif self._take_param(key, <object>args[nargs + i], &p):
+            taken += 1
+        else:
+            return _call_general(self, args, nargs, kwnames)
+    if not (self._defaults_complete or taken == len(self._slots)) or not self._rules_hold(&p):
+        return _call_general(self, args, nargs, kwnames)
+    r = _fast(self._fn, FA_FORWARD, <object>args[0], None, out, &p, self._cost)
+    if r is not None:
+        return r
     return _call_general(self, args, nargs, kwnames)
 
 
