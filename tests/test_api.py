@@ -340,3 +340,23 @@ def test_readme_table_is_the_registry():
     if not readme.is_file():
         pytest.skip("README.md not next to the tests (installed package)")
     assert markdown_table() in readme.read_text()
+
+
+def test_call_spellings_agree():
+    """The vectorcall fast path and __call__ give the same results and the same errors."""
+    x = np.linspace(-4, 4, 33, dtype=np.float32)
+    o1, o2 = np.empty_like(x), np.empty_like(x)
+    fastact.leaky_relu(x, out=o1, negative_slope=0.2)
+    fastact.leaky_relu.__call__(x, out=o2, negative_slope=np.float64(0.2))  # the general path
+    assert same_bits(o1, o2)
+    assert same_bits(fastact.leaky_relu(x, negative_slope=2), fastact.leaky_relu(x, negative_slope=2.0))
+    assert same_bits(fastact.hardtanh(x, o1, min_val=-2.0, max_val=0.5), fastact.hardtanh.__call__(x, min_val=-2.0, max_val=0.5))
+    assert same_bits(fastact.threshold(x, value=1.0, threshold=0.5), fastact.threshold.reference(x, threshold=0.5, value=1.0))
+    with pytest.raises(TypeError):
+        fastact.relu(x, o1, out=o2)
+    with pytest.raises(TypeError):
+        fastact.leaky_relu(x, o1, 0.2)
+    with pytest.raises(TypeError):
+        fastact.relu()
+    with pytest.raises(TypeError, match="x"):
+        fastact.relu(x=None)
