@@ -114,7 +114,8 @@ def show_config(file=None):
     nogil_min, parallel_min = _core.get_thresholds()
     out += [f"  compiler       : {_core.compiler()}",
             f"  threads        : {get_num_threads()} (from {parallel_min} elements, "
-            f"{parallel_min // 4} for exp-based functions; GIL released from {nogil_min}; "
+            f"{parallel_min // 4} for exp-based functions; GIL released from {nogil_min}, "
+            f"{nogil_min // 4}; "
             f"{_core.pool_workers()} pool threads started)",
             f"  functions      : {len(_functions)}"]
     print("\n".join(out), file=file)

@@ -450,7 +450,9 @@ def _thread_scan(dtype, repeat):
         nogil_min = min(nogil_min, par_min)
     print(f"\nrecommended (largest crossover; nogil_min at most parallel_min):"
           f" parallel_min = {par_min or 'keep'}, nogil_min = {nogil_min or 'keep'};"
-          f" now {_current_thresholds()}.\nThe two-caller scan is noisy (thread wake-ups):"
+          f" now {_current_thresholds()}.\nThresholds are in elements x cost (the registry's"
+          " cost: 1 for relu, 4 for sigmoid and tanh), so the largest crossover (a cost-1"
+          " function's) is the value to set.\nThe two-caller scan is noisy (thread wake-ups):"
           " compare a few runs.")
 
     def per_size(results):

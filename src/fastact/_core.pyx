@@ -81,8 +81,8 @@ cdef int _num_threads = 1
 # Below these sizes (elements) the GIL is kept / one thread is used: releasing the GIL costs
 # ~0.1 us and waking a second thread a few us, more than the work they would save.
 # Chosen by measurement: `python -m fastact bench --thread-scan` prints the crossovers.
-cdef Py_ssize_t _nogil_min = 16384
-cdef Py_ssize_t _parallel_min = 32768  # in units of element x cost (see _invoke)
+cdef Py_ssize_t _nogil_min = 16384     # both in units of element x cost (see _invoke)
+cdef Py_ssize_t _parallel_min = 32768
 
 cdef enum:
     LAYOUT_C = 1
@@ -185,9 +185,9 @@ def set_thresholds(nogil_min=None, parallel_min=None):
 cdef inline void _invoke(fa_kernel k, Py_ssize_t n, char *x, char *g, char *out,
                          const fa_params *p, Py_ssize_t itemsize, int cost):
     """Run kernel k; `cost` weighs an element (1: a compare or two, 4: an exp and a division),
-    so expensive kernels go parallel on smaller arrays."""
+    so expensive kernels release the GIL and go parallel on smaller arrays."""
     cdef int nt = _num_threads
-    if n < _nogil_min:
+    if n * cost < _nogil_min:
         k(<size_t>n, x, g, out, p)
         return
     with nogil:
