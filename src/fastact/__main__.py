@@ -51,9 +51,11 @@ def main(argv=None) -> int:
                              exhaustive=args.exhaustive)
         return 0 if ok else 1
     if args.command == "docs":
-        from ._registry import markdown_table
+        from ._registry import markdown_table, structured_markdown_table
 
         print(markdown_table())
+        print()
+        print(structured_markdown_table())
         return 0
     if args.command == "config":
         fastact.show_config()
