@@ -14,6 +14,10 @@ from conftest import golden_path, load_golden, ulp_distance
 RECORDS = [r for r in load_golden() if r["function"] in BY_NAME]
 IDS = [r["function"] + "".join(f"-{k}={v}" for k, v in r["params"].items()) for r in RECORDS]
 
+# The spec was corrected after ../shared/data/golden.json was made: hardswish' takes PyTorch
+# 2.13's values at its kinks (0 at x = -3, 1 at x = 3); the oracle still has the old (2x + 3)/6.
+SPEC_CORRECTIONS = {("hardswish", -3.0): 0.0, ("hardswish", 3.0): 1.0}
+
 pytestmark = pytest.mark.skipif(golden_path() is None, reason="golden.json not found (set FASTACT_GOLDEN)")
 
 
@@ -31,6 +35,8 @@ def test_golden(isa, record, dtype):
     x = np.array([float(v) for v in record["x"]], dtype=dtype)
     want = np.array([float(v) for v in record[short]], dtype=dtype)
     dwant = np.array([float(v) for v in record["d" + short]], dtype=dtype)
+    for i, xi in enumerate(x):
+        dwant[i] = SPEC_CORRECTIONS.get((spec.name, float(xi)), dwant[i])
     vbound, dbound = spec.ulp[dtype]
     got = f(x, **record["params"])
     dgot = f.grad(x, **record["params"])
