@@ -16,7 +16,7 @@ $(PY):
 $(DEPS): $(PY) Makefile
 	$(PY) -m pip install -q --disable-pip-version-check -U pip
 	$(PY) -m pip install -q --disable-pip-version-check "setuptools>=64" wheel "Cython>=3" "numpy>=2" \
-		pytest hypothesis pytest-benchmark
+		pytest hypothesis pytest-benchmark scipy matplotlib scikit-learn
 	touch $@
 
 $(BUILT): $(DEPS) $(SOURCES)

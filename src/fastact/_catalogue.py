@@ -297,3 +297,139 @@ def record(name, spec=None) -> Record:
 
 def catalogue(specs) -> Catalogue:
     return Catalogue(record(s.name, s) for s in specs if s.name in CATALOGUE)
+
+
+# ------------------------------------------------------------------ the info card
+
+def card(f) -> str:
+    """The text of `python -m fastact info NAME`: formula, derivative, parameters, properties
+    and a small plot of f and f' (function object `f`)."""
+    from . import _plot
+    from ._registry import REQUIRED
+
+    s = f.spec
+    r = record(s.name, s)
+    params = ", ".join(p.name + ("" if p.default is REQUIRED else f"={p.default!r}") +
+                       (f" ({p.doc})" if p.doc else "") for p in s.params) or "none"
+    sat = lambda side: r[f"saturation_{side}"]  # noqa: E731
+    lines = [f"{s.name}" + (f"  (aliases: {', '.join(s.aliases)})" if s.aliases else "")
+             + f"  family: {s.family}", "",
+             f"  f(x)        = {s.formula}",
+             f"  f'(x)       = {s.derivative}" + ("   (backward also from y=)" if s.from_y else ""),
+             f"  parameters  : {params}"]
+    if r["params"] and any(k not in s.defaults() for k in r["params"]):
+        lines.append(f"  shown at    : {r['params']}")
+    lines += [f"  range       : {r['range']}  ({'bounded' if r['bounded'] else 'unbounded'})",
+              f"  monotonic   : {r['monotonic']}",
+              f"  zero-centred: {_cell(r['zero_centred'])}",
+              f"  smoothness  : {r['smoothness']}" + (f"  (kinks at {_cell(r['kinks'])})"
+                                                      if r["kinks"] else ""),
+              f"  saturation  : left {sat('left')}; right {sat('right')}"]
+    if r["controls"]:
+        lines.append(f"  controlled by: {r['controls']}")
+    lines += [f"  when        : {r['when']}", ""]
+    lines += ["  " + ln for ln in _plot.terminal(s.name)]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ docs/choosing.md
+
+_SECTIONS = (
+    ("Bounded squashers: the sigmoid family",
+     ("sigmoid", "tanh", "hard_sigmoid", "hardtanh", "softsign", "log_sigmoid", "tanhshrink"),
+     "They map everything into a fixed interval, which is what a probability or a gate needs. "
+     "The price is saturation: far from 0 the derivative (soft saturation) tends to 0, so the "
+     "gradient that flows back through many such layers shrinks geometrically, the *vanishing "
+     "gradient* that made deep sigmoid networks hard to train. sigmoid's output is also never "
+     "negative (not zero-centred), which biases the next layer's updates; tanh is the "
+     "zero-centred version. The hard variants saturate exactly (f' = 0 beyond a point) and "
+     "cost a compare and a multiply; softsign saturates polynomially, more slowly than tanh. "
+     "Use them for outputs and gates (LSTM/GRU), not as the default for deep hidden stacks."),
+    ("Rectifiers: the ReLU family",
+     ("relu", "relu6", "leaky_relu", "prelu", "rrelu", "elu", "selu", "celu", "mpelu",
+      "threshold", "hardshrink", "softshrink"),
+     "relu does not saturate for x > 0, so gradients pass through deep stacks unchanged; it is "
+     "the cheapest function here and the default for CNN and MLP hidden layers. Its left side "
+     "saturates hard: a unit whose input stays negative gets no gradient and never recovers "
+     "(a *dead unit*, common with large learning rates). leaky_relu, prelu and rrelu keep a "
+     "small slope there; elu, celu and mpelu instead saturate softly to a negative level, "
+     "which pulls mean activations towards 0. selu's fixed alpha and scale make a plain deep "
+     "MLP *self-normalising*: with LeCun-normal initialisation (and alpha-dropout) activations "
+     "keep mean 0 and variance 1 without batch normalisation. relu6 bounds the output for "
+     "low-precision inference. hardshrink and softshrink zero a band around 0 (sparsity, "
+     "denoising) rather than serve as hidden activations."),
+    ("Smooth rectifiers",
+     ("softplus", "silu", "gelu", "hardswish", "mish"),
+     "Smooth versions of relu: differentiable everywhere (C∞; hardswish is the piecewise "
+     "quadratic approximation), soft saturation on the left only, no dead units. gelu "
+     "(x times the Gaussian CDF) is the default in transformers (BERT, GPT, ViT); silu/swish "
+     "drives SwiGLU feed-forward blocks (LLaMA-style) and EfficientNet; both dip slightly "
+     "below 0 and are not monotonic, which empirically helps optimisation. mish is a similar, "
+     "slightly costlier curve (YOLOv4). softplus is the smooth relu for positivity constraints "
+     "(variances, rates). hardswish is the mobile-friendly silu (MobileNetV3)."),
+    ("Others from the textbook",
+     ("identity", "step", "exponential", "square", "signed_square", "sin", "cos"),
+     "identity is the output of regressions; step is the perceptron's unit, with no usable "
+     "gradient (train with a sigmoid surrogate). exponential makes positive outputs "
+     "(rates) and grows without bound. square and signed_square are polynomial units whose "
+     "gradient grows with |x|. sin and cos are periodic: SIREN-style implicit networks use sin "
+     "with a special initialisation; cos builds Fourier features."),
+    ("Along an axis: probabilities",
+     ("softmax", "log_softmax", "softmin", "glu"),
+     "softmax turns a vector of scores into probabilities (positive, summing to 1): the "
+     "output of multi-class classifiers and the attention weights of transformers. Pair "
+     "log_softmax with the negative log-likelihood loss instead of taking the log of "
+     "softmax, which underflows. softmin favours the smallest entries. glu gates one half of "
+     "a vector with the sigmoid of the other (the GLU family of language-model MLPs)."),
+)
+
+
+def choosing_markdown() -> str:
+    """docs/choosing.md: the guide, generated from the catalogue (`python -m fastact docs
+    --choosing`; a test keeps the file equal to this)."""
+    cols = ("range", "monotonic", "zero-centred", "smoothness", "saturation left",
+            "saturation right", "when to use")
+
+    def row(p):
+        r = record(p.name)
+        return "| " + " | ".join([f"`{p.name}`", r["range"], r["monotonic"],
+                                  _cell(r["zero_centred"]), r["smoothness"],
+                                  r["saturation_left"], r["saturation_right"], r["when"]]) + " |"
+
+    out = ["# Choosing an activation function", "",
+           "Generated from fastact's properties catalogue by "
+           "`python -m fastact docs --choosing > docs/choosing.md`. Every property below is "
+           "tested against the implementation (`tests/test_catalogue.py`); "
+           "`fastact.catalogue()` gives the same table as records (a DataFrame with pandas), "
+           "`fastact.sigmoid.info` one row, `python -m fastact info NAME` a card with a plot. "
+           "Properties are stated at the default parameters (required ones as noted).", "",
+           "Terms: **saturation** is soft when f' tends to 0 without reaching it, hard when "
+           "f' is exactly 0 beyond a point; **zero-centred** means f(0) = 0 and outputs "
+           "reach -1 or below; smoothness C0 means continuous with kinks, C1 a continuous "
+           "derivative, C∞ smooth.", "",
+           "## In short", "",
+           "- Hidden layers of a CNN or MLP: `relu` (cheapest); `leaky_relu` if units die; "
+           "`elu`/`selu` for zero-mean activations (`selu` for self-normalising deep MLPs).",
+           "- Transformers: `gelu` (or `silu` in SwiGLU blocks); keep `approximate='tanh'` only "
+           "to match a model trained with it.",
+           "- Outputs: `sigmoid` for one probability, `softmax` for a distribution "
+           "(`log_softmax` with a log-likelihood loss), `identity` for regression, `softplus` "
+           "or `exponential` for positive quantities.",
+           "- Gates in recurrent cells: `sigmoid` and `tanh`; mobile and quantised nets: "
+           "`hardswish`, `hard_sigmoid`, `relu6`.",
+           "- Avoid deep stacks of saturating functions (`sigmoid`, `tanh`, `softsign`): "
+           "their gradients vanish.", ""]
+    listed = set()
+    for title, names, text in _SECTIONS:
+        out += [f"## {title}", "", text, "", "| function | " + " | ".join(cols) + " |",
+                "|---" * (len(cols) + 1) + "|"]
+        for n in names:
+            out.append(row(CATALOGUE[n]))
+            listed.add(n)
+        out.append("")
+    missing = sorted(set(CATALOGUE) - listed)
+    assert not missing, f"choosing.md sections miss {missing}"
+    notes = [f"- `{p.name}`: {', '.join(f'{k}={v}' for k, v in p.params.items())}"
+             for p in CATALOGUE.values() if p.params]
+    out += ["## Parameters the properties are stated at", ""] + notes + [""]
+    return "\n".join(out)
