@@ -24,6 +24,7 @@ from ._core import (Activation, AxisActivation, ChannelActivation, HalvesActivat
                     RandomActivation, get_num_threads)
 from ._registry import SPECS as _SPECS
 from ._registry import STRUCTURED_SPECS as _STRUCTURED_SPECS
+from . import _catalogue
 from . import reference
 
 __version__ = "0.1.0"
@@ -56,6 +57,11 @@ def _default_threads():
 _core.set_num_threads(_default_threads())
 
 
+_INFO = property(lambda self: _catalogue.record(self.spec.name, self.spec),
+                 doc="The function's properties (range, monotonicity, smoothness, saturation, "
+                     "when to use it): a dict-like record; see fastact.catalogue().")
+
+
 def _make(spec):
     params = "".join(f", {p.name}={p.default!r}" if p.default is not None and p.name in spec.defaults()
                      else f", {p.name}" for p in spec.params)
@@ -70,7 +76,8 @@ def _make(spec):
     for p in spec.params:
         lines.append(f"    {p.name}: {p.doc}")
     lines += ["", Activation.__doc__]
-    cls = type(spec.name, (Activation,), {"__doc__": "\n".join(lines), "__slots__": ()})
+    cls = type(spec.name, (Activation,), {"__doc__": "\n".join(lines), "__slots__": (),
+                                          "info": _INFO})
     cls.__module__ = __name__
     return cls(spec)
 
@@ -99,7 +106,7 @@ def _make_structured(spec):
     for p in spec.params:
         lines.append(f"    {p.name}: {p.doc}")
     lines += ["", base.__doc__]
-    cls = type(spec.name, (base,), {"__doc__": "\n".join(lines), "__slots__": ()})
+    cls = type(spec.name, (base,), {"__doc__": "\n".join(lines), "__slots__": (), "info": _INFO})
     cls.__module__ = __name__
     return cls(spec)
 
@@ -124,6 +131,15 @@ def get(name):
 def functions():
     """The names of all functions (without aliases), in catalogue order."""
     return list(_functions)
+
+
+def catalogue():
+    """The properties of every function, as a list of dict records that prints as a table:
+    output range (bounds, attained?), bounded, monotonicity, zero-centred, smoothness,
+    saturation on each side, kinks, the parameters that control them, when to use it.
+    ``catalogue().to_pandas()`` (or ``pandas.DataFrame(catalogue())``) gives a DataFrame.
+    Every claim is tested against the implementation."""
+    return _catalogue.catalogue(_SPECS + _STRUCTURED_SPECS)
 
 
 def set_num_threads(n):
@@ -154,5 +170,6 @@ def show_config(file=None):
 
 
 __all__ = ["Activation", "AxisActivation", "HalvesActivation", "ChannelActivation",
-           "RandomActivation", "get", "functions", "reference", "show_config", "set_num_threads",
+           "RandomActivation", "get", "functions", "catalogue", "reference", "show_config",
+           "set_num_threads",
            "get_num_threads", "__version__"] + list(_by_name)

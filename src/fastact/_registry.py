@@ -151,12 +151,12 @@ SPECS: tuple = (
          ulp={"float32": (0, 0), "float64": (1, 0)}),
     Spec("hardtanh", "clip(x, min_val, max_val)", "1 on (min_val, max_val) else 0", "sigmoid",
          params=(Param("min_val", -1.0, "lower bound"), Param("max_val", 1.0, "upper bound")),
-         rules=(Rule("lt", "min_val", "max_val"),),
+         rules=(Rule("le", "min_val", "max_val"),),
          kinks=lambda p: [p["min_val"], p["max_val"]], exact=True),
     Spec("hard_sigmoid", "0 if x <= -3; 1 if x >= 3; x/6 + 1/2", "1/6 on (-3, 3) else 0",
          "sigmoid", kinks=lambda p: [-3.0, 3.0], exact=True,
          ulp={"float32": (0, 0), "float64": (1, 0)}),
-    Spec("hardswish", "0 if x <= -3; x if x >= 3; x (x + 3) / 6", "(2x + 3) / 6 on [-3, 3]",
+    Spec("hardswish", "0 if x <= -3; x if x >= 3; x (x + 3) / 6", "0 if x <= -3; 1 if x >= 3; (2x + 3) / 6",
          "smooth", aliases=("hard_silu",), kinks=lambda p: [-3.0, 3.0], exact=True,
          # float32: 1 at subnormal ties (x = +-2^-149: the double x + 3 drops the tie-breaker)
          ulp={"float32": (1, 0), "float64": (1, 1)}),
@@ -235,6 +235,8 @@ class StructuredSpec:
     rules: tuple = ()
     cost: int = 1          # as Spec.cost
     sign: float = 1.0      # softmin: -1 (softmax of -x)
+    # x values where the derivative jumps, given the params (as Spec.kinks)
+    kinks: Callable[[Mapping[str, object]], list] = lambda p: []
     # max ULP error vs a float64 (for float32) / longdouble (for float64) reference:
     # (value, derivative)
     ulp: Mapping[str, tuple] = field(default_factory=lambda: {"float32": (0, 0), "float64": (0, 0)})
@@ -271,12 +273,14 @@ STRUCTURED_SPECS: tuple = (
                    ulp={"float32": (3, 5), "float64": (3, 5)}),
     StructuredSpec("prelu", "channel", "x if x > 0 else weight * x (weight per channel)",
                    "1 if x > 0 else weight; d/dweight = sum of g * x over x <= 0", "relu",
+                   kinks=lambda p: [0.0],
                    params=(ChannelParam("weight", doc="slope for x <= 0: a scalar or one per "
                                         "channel (axis 1)"),),
                    ulp={"float32": (0, 0), "float64": (0, 0)}),
     StructuredSpec("mpelu", "channel", "x if x > 0 else alpha (e^(beta x) - 1)",
                    "1 if x > 0 else alpha beta e^(beta x); d/dalpha = e^(beta x) - 1, "
                    "d/dbeta = alpha x e^(beta x) on x <= 0", "smooth", cost=4,
+                   kinks=lambda p: [0.0],
                    params=(ChannelParam("alpha", 1.0, "scale of the negative part, scalar or "
                                         "per channel"),
                            ChannelParam("beta", 1.0, "rate of the negative part (>= 0), scalar "
@@ -284,6 +288,7 @@ STRUCTURED_SPECS: tuple = (
                    ulp={"float32": (3, 4), "float64": (3, 4)}),
     StructuredSpec("rrelu", "random", "x if x >= 0 else a * x, a ~ U(lower, upper) per element "
                    "in training, (lower + upper) / 2 otherwise", "1 if x >= 0 else a", "relu",
+                   kinks=lambda p: [0.0],
                    params=(Param("lower", 1.0 / 8, "lowest slope"),
                            Param("upper", 1.0 / 3, "highest slope (>= lower)")),
                    rules=(Rule("le", "lower", "upper"),),
