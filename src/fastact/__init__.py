@@ -82,17 +82,6 @@ def _make(spec):
     return cls(spec)
 
 
-_functions = {}
-_by_name = {}
-for _spec in _SPECS:
-    _f = _make(_spec)
-    _functions[_spec.name] = _f
-    for _n in (_spec.name,) + _spec.aliases:
-        _by_name[_n] = _f
-        globals()[_n] = _f
-del _spec, _f, _n
-
-
 def _make_structured(spec):
     base = _core.STRUCTURED_CLASSES[spec.kind]
     params = "".join(f", {p.name}={p.default!r}" if p.name in spec.defaults() else f", {p.name}"
@@ -111,8 +100,10 @@ def _make_structured(spec):
     return cls(spec)
 
 
-for _spec in _STRUCTURED_SPECS:
-    _f = _make_structured(_spec)
+_functions = {}
+_by_name = {}
+for _spec, _f in ([(s, _make(s)) for s in _SPECS]
+                  + [(s, _make_structured(s)) for s in _STRUCTURED_SPECS]):
     _functions[_spec.name] = _f
     for _n in (_spec.name,) + _spec.aliases:
         _by_name[_n] = _f

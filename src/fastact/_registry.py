@@ -187,15 +187,18 @@ for _spec in SPECS:
 del _spec, _n
 
 
+def _md_cell(text):
+    return str(text).replace("|", "\\|")
+
+
+def _md_param(p):
+    return p.name + (" (required)" if p.default is REQUIRED else f"={p.default!r}")
+
+
 def markdown_table() -> str:
     """The README's table of functions, generated from the registry (a test keeps them equal;
     `python -m fastact docs` prints it)."""
-
-    def cell(text):
-        return str(text).replace("|", "\\|")
-
-    def param(p):
-        return p.name + (" (required)" if p.default is REQUIRED else f"={p.default!r}")
+    cell, param = _md_cell, _md_param
 
     rows = ["| function | aliases | f(x) | f'(x) | parameters | backward from y |",
             "|---|---|---|---|---|---|"]
@@ -302,12 +305,10 @@ assert not set(STRUCTURED_BY_NAME) & set(BY_NAME)
 def structured_markdown_table() -> str:
     """The README's table of the structured functions (`python -m fastact docs`)."""
 
-    def cell(text):
-        return str(text).replace("|", "\\|")
+    cell = _md_cell
 
     def param(p):
-        return p.name + (" (required)" if p.default is REQUIRED else f"={p.default!r}") + (
-            " (per channel)" if isinstance(p, ChannelParam) else "")
+        return _md_param(p) + (" (per channel)" if isinstance(p, ChannelParam) else "")
 
     extra = {"axis": "axis=-1 (int, tuple or None); backward from y",
              "halves": "axis=-1; backward from x", "channel": "backward(param_grads=True)",
