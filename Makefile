@@ -32,14 +32,17 @@ test: $(BUILT)
 # the main job: ns/element of fastact vs the NumPy reference (and peers, where installed)
 bench: $(BUILT)
 	$(PY) -m fastact bench
+	$(PY) -m fastact bench-structured
 
 # everything, with the peers (PyTorch, ONNX Runtime, numexpr, SciPy) installed first
 bench-full: peers
 	$(PY) -m fastact bench --peers
+	$(PY) -m fastact bench-structured
 	$(PY) -m pytest -q bench --benchmark-only
 
 peers: $(DEPS)
-	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0 onnxruntime onnx numexpr scipy asv
+	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0 onnxruntime onnx numexpr scipy asv \
+		jax openvino
 
 accuracy: $(BUILT)
 	$(PY) -m fastact accuracy

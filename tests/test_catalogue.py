@@ -12,14 +12,14 @@ import pytest
 import fastact
 from fastact import _baselines, _catalogue
 from fastact._catalogue import CATALOGUE, MONOTONIC, SATURATION, SMOOTHNESS
-from fastact._registry import SPECS
+from fastact._registry import SPECS, STRUCTURED_SPECS
 
 STEP = 1e-3
 CORE = np.round(np.arange(-10_000, 10_001) * STEP, 12)       # [-10, 10], exact-ish decimals
 TAIL = np.geomspace(10, 1e4, 2000)
 GRID = np.unique(np.concatenate([-TAIL, CORE, TAIL, [-1e300, 1e300, -np.inf, np.inf]]))
 FINITE = GRID[np.isfinite(GRID)]
-NAMES = [s.name for s in SPECS]
+NAMES = [s.name for s in SPECS + STRUCTURED_SPECS]
 ELEMENTWISE = [n for n in NAMES if n in CATALOGUE and CATALOGUE[n].elementwise]
 
 
