@@ -4,10 +4,10 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 DEPS   := $(VENV)/.deps-stamp
 BUILT  := $(VENV)/.build-stamp
-SOURCES := $(wildcard csrc/*.c csrc/*.h csrc/*.inc src/fastact/*.pyx) setup.py pyproject.toml
+SOURCES := $(wildcard csrc/*.c csrc/*.h csrc/*.inc src/fastact/*.pyx src/fastact/*.pxi) setup.py pyproject.toml
 
 .PHONY: all build test test-isa bench bench-full bench-compare bench-baseline performance accuracy \
-	accuracy-exhaustive peers asv asv-check sanitize clean
+	accuracy-exhaustive peers asv asv-check sanitize golden clean
 N ?= 10
 
 all: test
@@ -31,7 +31,7 @@ test: $(BUILT)
 	bash tools/sanitize.sh
 	$(PY) -m pytest -q tests
 
-# the main job: ns/element of fastact vs the NumPy reference (and peers, where installed)
+# the main job: ns/element of fastact vs idiomatic NumPy/SciPy, the copy roofline, speedups
 bench: $(BUILT)
 	$(PY) -m fastact bench
 
@@ -82,6 +82,11 @@ asv-check: $(DEPS)
 		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
 	$(PY) -m pip install -q --disable-pip-version-check selenium
 	$(PY) tools/asv_check.py --html .asv/html --out build
+
+# regenerate the exact oracle tests/data/golden.json (mpmath; the tests only read the file)
+golden: $(DEPS)
+	$(PY) -m pip install -q --disable-pip-version-check mpmath
+	$(PY) tools/gen_golden.py
 
 # the C kernels alone under AddressSanitizer + UBSan (also part of `make test`)
 sanitize:

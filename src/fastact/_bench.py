@@ -162,13 +162,15 @@ def fastact_calls(name, x, g, params):
 def baseline_calls(name, x, g, params):
     """{kind: [(spelling, zero-argument callable)]}: the idiomatic NumPy/SciPy baselines of
     fastact._baselines that are available here, each writing into a preallocated output."""
+    import fastact
     from . import _baselines
 
-    o = np.empty_like(x)
+    o = np.empty_like(fastact.get(name)(x, **params))  # the output's shape (glu halves x)
+    ob = np.empty_like(x)
     out = {"forward": [], "backward": []}
     for c in _baselines.available(name):
         out["forward"].append((c.spelling, lambda c=c: c.forward(x, o, params)))
-        out["backward"].append((c.backward_spelling, lambda c=c: c.backward(g, x, o, params)))
+        out["backward"].append((c.backward_spelling, lambda c=c: c.backward(g, x, ob, params)))
     return out
 
 
