@@ -3,7 +3,7 @@ in place, backward; fastact next to the idiomatic NumPy baseline and, as a secon
 the correctness twin of fastact.reference; speed *ratios* measured in one process (track_),
 which survive a noisy machine; peak memory out of place vs in place (peakmem_).
 
-The suite runs against old commits too (`make asv` benchmarks the last N commits of main in
+Every benchmark runs fastact with one thread.  The suite runs against old commits too (`make asv` benchmarks the last N commits of main in
 their own environments): it uses only the public API and the registry, and loads the
 baselines (src/fastact/_baselines.py) and peers (src/fastact/_peers.py) of *this* checkout by
 path, so every commit is measured against the same baseline code.  A function or peer a
@@ -46,6 +46,7 @@ SEED = 20240601
 
 
 def _function(name):
+    fastact.set_num_threads(1)  # one thread: comparable over commits, robust on a busy machine
     try:
         return fastact.get(name)
     except ValueError:
