@@ -603,3 +603,7 @@ cdef object _call_general(Activation self, PyObject **args, Py_ssize_t nargs, Py
         for i in range(PyTuple_GET_SIZE(<object>kwnames)):
             kw[(<object>kwnames)[i]] = <object>args[nargs + i]
     return self.__call__(*pos, **kw)
+
+
+# ------------------------------------------------------------------ structured functions
+include "_structured.pxi"
