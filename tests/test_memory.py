@@ -20,6 +20,7 @@ CALLS = int(os.environ.get("FASTACT_LEAK_CALLS", "10000"))  # make memcheck: 100
 # bytes that may appear without a leak: tracemalloc's own bookkeeping, freelists
 TRACED_SLACK = 64 * 1024
 RSS_SLACK = 4 * 1024 * 1024
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")  # its quarantine holds freed memory
 
 
 def rss_bytes():
@@ -95,7 +96,7 @@ def test_no_leaks_and_refcounts_unchanged(spec):
                 grew = tracemalloc.get_traced_memory()[0] - traced0
                 rss_grew = rss_bytes() - rss0
                 assert grew < TRACED_SLACK, f"{spec.name}: {name} leaked {grew} bytes in {CALLS} calls"
-                assert rss_grew < RSS_SLACK, f"{spec.name}: {name}: RSS grew {rss_grew} bytes"
+                assert rss_grew < RSS_SLACK or UNDER_ASAN, f"{spec.name}: {name}: RSS grew {rss_grew} bytes"
         finally:
             tracemalloc.stop()
     assert [sys.getrefcount(k) for k in keep] == counts, "reference counts changed"

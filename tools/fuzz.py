@@ -236,17 +236,33 @@ def decode_params(b: Bytes, spec):
 # ------------------------------------------------------------------ the calls
 
 METHODS = ["call", "call", "call_pos", "grad", "backward_x", "backward_y", "inplace"]
+# functions along an axis (softmax family: kind "axis"; glu: kind "halves"): no grad, axis=
+AXIS_KINDS = ("axis", "halves")
+AXIS_METHODS = ["call", "call", "backward_x", "backward_y", "inplace"]  # f(x, axis, out)
+AXIS_VALUES = [-1, -1, 0, 1, 2, -2, -3, 3, None, (0, 1), (0, 0), (), (-1, 0), 1.5, "0",
+               np.int64(1), True, [0]]
+_NO_AXIS = object()
+
+
+def targets(fastact):
+    """Every elementwise function, and the functions along an axis (registry order)."""
+    from fastact import _registry
+
+    structured = getattr(_registry, "STRUCTURED_SPECS", ())
+    return list(_registry.SPECS) + [s for s in structured if s.kind in AXIS_KINDS]
 
 
 class Case:
     """One decoded call: everything needed to run it and to judge it."""
 
     def __init__(self, b: Bytes, fastact):
-        from fastact._registry import SPECS
-
-        self.spec = b.pick(SPECS)
+        self.spec = b.pick(targets(fastact))
         self.f = fastact.get(self.spec.name)
-        self.method = b.pick(METHODS)
+        self.axis_kind = getattr(self.spec, "kind", None) in AXIS_KINDS
+        self.method = b.pick(AXIS_METHODS if self.axis_kind else METHODS)
+        if self.method == "inplace" and not hasattr(self.f, "inplace"):
+            self.method = "call"
+        self.axis = b.pick(AXIS_VALUES) if self.axis_kind else _NO_AXIS
         self.isa = b.pick(fastact._core.usable_isas())
         self.threads = 1 + b.below(4)
         self.thresholds = (b.pick([0, 1, 64, 4096, 16384]), b.pick([0, 1, 64, 8192, 32768]))
@@ -324,7 +340,9 @@ class Case:
     # -------------------------------------------------------------- running it
 
     def call(self):
-        f, p = self.f, self.params
+        f, p = self.f, dict(self.params)
+        if self.axis is not _NO_AXIS:
+            p["axis"] = self.axis
         extra = (None,) if self.extra_positional else ()
         if self.method == "call":
             if self.out is None:
@@ -347,7 +365,7 @@ class Case:
                         f"F{int(a.flags.f_contiguous)}A{int(a.flags.aligned)}"
                         f"W{int(a.flags.writeable)})")
             return repr(a)[:80]
-        return (f"{self.spec.name}.{self.method} isa={self.isa} threads={self.threads} "
+        return (f"{self.spec.name}.{self.method} axis={self.axis!r} isa={self.isa} threads={self.threads} "
                 f"thresholds={self.thresholds} x={arr(self.x)} g={arr(self.g)} "
                 f"out={arr(self.out)} out_is_x={self.out is self.x} params={self.params!r} "
                 f"extra_positional={self.extra_positional}")
@@ -514,7 +532,7 @@ def check(case, fastact):
     args = [case.x, case.g, case.out]
     before = [_snapshot(a) for a in args]
     rc_before = _refcounts(case)
-    verdict = expect_refusal(case)
+    verdict = expect_refusal_axis(case) if case.axis_kind else expect_refusal(case)
     refusal = None
     try:
         with np.errstate(all="ignore"):
@@ -532,10 +550,10 @@ def check(case, fastact):
             raise Finding(f"valid call refused: {refusal}")
         _check_refcounts(case, rc_before)
         return "refused"
-    if verdict is not None:
+    if verdict is not None and verdict is not MAY_REFUSE:
         raise Finding(f"call accepted, but the contract refuses it with {verdict.__name__}")
     with np.errstate(all="ignore"):
-        _check_result(case, r, before)
+        (_check_result_axis if case.axis_kind else _check_result)(case, r, before)
     del r
     _check_refcounts(case, rc_before)
     return "ok"
@@ -601,6 +619,146 @@ def _check_result(case, r, before):
             continue
         if isinstance(a, np.ndarray) and _snapshot(a) != b0:
             raise Finding(f"{name} was modified by a call that does not write into it")
+
+
+# ------------------------------------------------------------------ functions along an axis
+
+def _axis_reference(case, x, g):
+    """The reference semantics of an axis function's call (raises what the reference raises)."""
+    f, p = case.f, dict(case.params)
+    if case.axis is not _NO_AXIS:
+        p["axis"] = case.axis
+    if case.method.startswith("backward"):
+        if case.method == "backward_y" and not case.spec.from_y:
+            raise TypeError("no backward from y")
+        if case.method == "backward_x" and case.spec.kind == "axis":
+            return f.reference_backward(g, f.reference(x, **p), **p)
+        return f.reference_backward(g, x, **p)
+    return f.reference(x, **p)
+
+
+def expect_refusal_axis(case):
+    """For axis functions the reference decides: what it refuses must be refused; what it
+    accepts must be accepted when out (or inplace's x) is a usable ndarray."""
+    if case.extra_positional:
+        return MAY_REFUSE  # f(x, axis, out): a positional None is axis=None or a repeat
+    if case.spec.kind == "halves" and not isinstance(case.axis, (int, np.integer)):
+        return MAY_REFUSE  # glu's reference is laxer about axis
+    if case.method == "inplace" and (not isinstance(case.x, np.ndarray)
+                                     or case.x.dtype.kind != "f" or case.spec.kind != "axis"):
+        return TypeError
+    if case.method.startswith("backward") and case.g is None:
+        return TypeError
+    try:
+        with np.errstate(all="ignore"):
+            want = np.asarray(_axis_reference(case, case.x, case.g))
+    except (TypeError, ValueError) as e:
+        # the references do not broadcast g, refuse empty arrays and take axis=None for glu,
+        # where fastact accepts: their refusals bind only on plain arrays of x's shape
+        if not isinstance(case.x, np.ndarray) or case.g is not None and (
+                not isinstance(case.g, np.ndarray) or case.g.shape != case.x.shape) \
+                or case.x.size == 0 or case.spec.kind == "halves":
+            return MAY_REFUSE
+        return type(e)
+    except Exception:  # noqa: BLE001 -- a bug in a reference (glu's axis=()): no verdict
+        return MAY_REFUSE
+    out = case.x if case.method == "inplace" else case.out
+    if out is not None:
+        if not isinstance(out, np.ndarray):
+            return TypeError
+        if out.shape != want.shape or not out.flags.writeable:
+            return ValueError
+        if not np.can_cast(want.dtype, out.dtype, casting="same_kind"):
+            return TypeError
+    # the references do not check g's dtype (longdouble, strings): no verdict on those
+    return MAY_REFUSE if case.g is not None else None
+
+
+MAY_REFUSE = "may refuse"
+
+
+def _in_compute_dtype(case, xc, plain):
+    """The call on inputs cast to the compute dtype (float16 computes in float32, and out of a
+    wider dtype receives the float32 values)."""
+    from fastact import _dtypes
+
+    cdt = _dtypes.compute_dtype(_dtypes.result_dtype(xc.dtype))
+    if case.method.startswith("backward"):
+        gc = np.asarray(case.g)
+        gc = gc.astype(np.result_type(cdt, _dtypes.compute_dtype(_dtypes.result_dtype(gc.dtype))))
+        return np.asarray(case.f.backward(gc, **{case.method[-1]: xc.astype(cdt)}, **plain))
+    return np.asarray(case.f(xc.astype(cdt), **plain))
+
+
+def _check_result_axis(case, r, before):
+    """Same values as the call on plain C-contiguous copies (bit for bit), and close to the
+    reference (within the registry's ULP bound, measured at the scale of the result)."""
+    x, g = case.x, case.g
+    if isinstance(x, np.ndarray) and isinstance(before[0], bytes):
+        x = np.frombuffer(before[0], x.dtype).reshape(x.shape)
+    if isinstance(g, np.ndarray) and isinstance(before[1], bytes):
+        g = np.frombuffer(before[1], g.dtype).reshape(g.shape)
+    try:
+        want = np.asarray(_axis_reference(case, x, g))
+    except Exception:  # noqa: BLE001 -- accepted where the reference is stricter (see above)
+        want = None
+    out = case.x if case.method == "inplace" else case.out
+    if out is not None and r is not out:
+        raise Finding("out= given but the result is not out")
+    got = np.asarray(r)
+    if want is None:
+        want = got
+    if got.shape != want.shape:
+        raise Finding(f"result shape {got.shape}, the reference gives {want.shape}")
+    if out is None and case.g is None and got.dtype != want.dtype:
+        raise Finding(f"result dtype {got.dtype}, the reference gives {want.dtype}")
+    if out is not None and out.strides and 0 in out.strides and out.size > 1:
+        return
+    plain = dict(case.params)
+    if case.axis is not _NO_AXIS:
+        plain["axis"] = case.axis
+    xc = np.array(x, order="C", dtype=np.asarray(x).dtype.newbyteorder("="))
+    if case.method.startswith("backward"):
+        gc = np.array(g, order="C", dtype=np.asarray(g).dtype.newbyteorder("="))
+        ref_call = case.f.backward(gc, **{case.method[-1]: xc}, **plain)
+    else:
+        ref_call = case.f(xc, **plain)
+    ref_call = np.asarray(ref_call)
+    if out is None:
+        if not _same_bits(got, ref_call):
+            raise Finding("result differs from the same call on plain contiguous copies")
+    elif got.dtype.kind == "f" and not any(_equal_values(got, w) for w in (
+            ref_call.astype(got.dtype), ref_call.astype(want.dtype).astype(got.dtype),
+            _in_compute_dtype(case, xc, plain).astype(got.dtype))):
+        raise Finding("out differs from the same call on plain contiguous copies")
+    if case.method.startswith("backward"):
+        return  # (cancellation in g - sum(g y): compared bit for bit with plain copies above)
+    if out is None and got.dtype == want.dtype and got.dtype.kind == "f" and got.size:
+        gf = got.astype(np.float64)
+        wf = want.astype(np.float64)
+        fin = np.isfinite(wf)
+        if np.isposinf(np.asarray(x, np.float64)).any():
+            # a slice holding +inf: the kernels give NaN for the whole slice (as PyTorch), the
+            # references -inf for its finite entries (reported; the spec is silent)
+            fin &= ~np.isnan(gf)
+        elif not np.array_equal(np.isnan(gf), np.isnan(wf)) or not np.array_equal(
+                gf[~fin & ~np.isnan(wf)], wf[~fin & ~np.isnan(wf)]):
+            raise Finding("NaN/inf pattern differs from the reference")
+        eps = np.finfo(got.dtype if got.dtype.itemsize >= 4 else np.float32).eps
+        k = max(case.spec.ulp.get(got.dtype.name, (8, 8))) + 8
+        xf = np.asarray(x).astype(np.float64)
+        xmax = np.max(np.abs(xf[np.isfinite(xf)]), initial=0.0)
+        if case.spec.name == "log_softmax":  # x - m - log(sum): errors of |x|'s ulp
+            mag = np.maximum(np.abs(wf[fin]), xmax)
+        else:  # e^(x - m): an ulp of x - m moves the result by |x - m| ulps (both sides)
+            mag = np.abs(wf[fin]) * max(1.0, 2 * xmax)
+        tiny = np.finfo(got.dtype if got.dtype.itemsize >= 4 else np.float32).smallest_normal
+        tol = k * eps * mag + k * tiny  # subnormal results
+        if got.dtype == np.float16:
+            tol = tol + np.abs(wf[fin]) * 2.0 ** -10
+        if np.any(np.abs(gf[fin] - wf[fin]) > tol):
+            i = int(np.argmax(np.abs(gf[fin] - wf[fin]) - tol))
+            raise Finding(f"differs from the reference: {gf[fin][i]!r} vs {wf[fin][i]!r}")
 
 
 # ------------------------------------------------------------------ drivers
