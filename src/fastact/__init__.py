@@ -23,8 +23,8 @@ from . import _core
 from ._core import (Activation, AxisActivation, ChannelActivation, HalvesActivation,
                     RandomActivation, get_num_threads)
 from ._registry import SPECS as _SPECS
-from ._registry import STRUCTURED_SPECS as _STRUCTURED_SPECS
 from . import _catalogue
+from ._registry import STRUCTURED_SPECS as _STRUCTURED_SPECS
 from . import reference
 
 __version__ = "0.1.0"
@@ -82,6 +82,17 @@ def _make(spec):
     return cls(spec)
 
 
+_functions = {}
+_by_name = {}
+for _spec in _SPECS:
+    _f = _make(_spec)
+    _functions[_spec.name] = _f
+    for _n in (_spec.name,) + _spec.aliases:
+        _by_name[_n] = _f
+        globals()[_n] = _f
+del _spec, _f, _n
+
+
 def _make_structured(spec):
     base = _core.STRUCTURED_CLASSES[spec.kind]
     params = "".join(f", {p.name}={p.default!r}" if p.name in spec.defaults() else f", {p.name}"
@@ -95,15 +106,14 @@ def _make_structured(spec):
     for p in spec.params:
         lines.append(f"    {p.name}: {p.doc}")
     lines += ["", base.__doc__]
-    cls = type(spec.name, (base,), {"__doc__": "\n".join(lines), "__slots__": (), "info": _INFO})
+    cls = type(spec.name, (base,), {"__doc__": "\n".join(lines), "__slots__": (),
+                                    "info": _INFO})
     cls.__module__ = __name__
     return cls(spec)
 
 
-_functions = {}
-_by_name = {}
-for _spec, _f in ([(s, _make(s)) for s in _SPECS]
-                  + [(s, _make_structured(s)) for s in _STRUCTURED_SPECS]):
+for _spec in _STRUCTURED_SPECS:
+    _f = _make_structured(_spec)
     _functions[_spec.name] = _f
     for _n in (_spec.name,) + _spec.aliases:
         _by_name[_n] = _f
@@ -130,7 +140,7 @@ def catalogue():
     saturation on each side, kinks, the parameters that control them, when to use it.
     ``catalogue().to_pandas()`` (or ``pandas.DataFrame(catalogue())``) gives a DataFrame.
     Every claim is tested against the implementation."""
-    return _catalogue.catalogue(_SPECS + _STRUCTURED_SPECS)
+    return _catalogue.catalogue(f.spec for f in _functions.values())
 
 
 def set_num_threads(n):

@@ -102,7 +102,11 @@ class Spec:
                     f"{caller}(): parameter {p.name!r} must be a real number, "
                     f"not {type(v).__name__}"
                 )
-            v = float(v)
+            try:
+                v = float(v)
+            except OverflowError:  # an int beyond the float range
+                raise ValueError(f"{caller}(): parameter {p.name!r} is too large for a float "
+                                 f"(got an int of {int(v).bit_length()} bits)") from None
             if math.isnan(v):
                 raise ValueError(f"{caller}(): parameter {p.name!r} is NaN")
             values[p.name] = v
