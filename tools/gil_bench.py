@@ -7,6 +7,8 @@ process: it is what this machine allows.
     python tools/gil_bench.py [--n 1000000] [--repeats 7] [--check 1.6]   (make bench-gil)
 
 Speedup = time(one thread, 2k calls) / time(two threads, k calls each); medians of repeats.
+Second measure, which does not need an idle core: how fast a pure-Python loop in another thread
+runs while this thread calls fastact, next to a GIL-holding loop and to sleeping.
 With --check R the exit status is 1 if fastact's median speedup is below R for any function.
 """
 from __future__ import annotations
@@ -60,6 +62,28 @@ def speedup(make_call, n, dtype, repeats, calls):
     return statistics.median(ratios), min(ratios), max(ratios)
 
 
+def python_progress(call, seconds=1.0):
+    """Iterations per ms of a pure-Python loop in a second thread while this thread repeats
+    `call` for about `seconds`: a call holding the GIL leaves it a slice every switch interval,
+    a call releasing it lets it run (on a free core) at its own speed."""
+    count, stop = [0], threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            count[0] += 1
+
+    t = threading.Thread(target=spin)
+    t.start()
+    time.sleep(0.05)
+    c0, t0 = count[0], time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        call()
+    c1, t1 = count[0], time.perf_counter()
+    stop.set()
+    t.join()
+    return (c1 - c0) / ((t1 - t0) * 1e3)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=1_000_000)
@@ -87,6 +111,16 @@ def main(argv=None):
             print(f"{label:<34} {med:>7.2f}x   [{lo:.2f}, {hi:.2f}]")
             if label.startswith("fastact"):
                 worst = med if worst is None else min(worst, med)
+    x = np.random.default_rng(1).standard_normal(args.n).astype(args.dtype)
+    o = np.empty_like(x)
+    sigmoid = fastact.get("sigmoid")
+    holding = [float(v) for v in x[:20000]]
+    print("\nPython loop in another thread, iterations/ms while this thread calls:")
+    with np.errstate(all="ignore"):
+        for label, call in (("nothing (time.sleep)", lambda: time.sleep(0.01)),
+                            ("a GIL-holding Python loop", lambda: sum(holding)),
+                            (f"fastact.sigmoid(x, out=o), n={args.n}", lambda: sigmoid(x, out=o))):
+            print(f"  {label:<40} {python_progress(call):10.0f}")
     if args.check is not None:
         ok = worst is not None and worst >= args.check
         print(f"lowest fastact speedup {worst:.2f}x: {'meets' if ok else 'BELOW'} {args.check}x")
