@@ -104,10 +104,11 @@ TABLE = [
      ValueError, "leaky_relu(): parameter 'negative_slope' is too large for a float "
                  "(got an int of 1329 bits)"),
     ("min_val > max_val", lambda o: fastact.hardtanh(X, out=o, min_val=1.0, max_val=-1.0),
-     ValueError, "hardtanh(): min_val must be less than max_val (got min_val=1.0, max_val=-1.0)"),
-    ("min_val == max_val", lambda o: fastact.hardtanh.grad(X, out=o, min_val=2, max_val=2),
-     ValueError, "hardtanh.grad(): min_val must be less than max_val (got min_val=2.0, "
-                 "max_val=2.0)"),
+     ValueError, "hardtanh(): min_val must be less than or equal to max_val (got min_val=1.0, "
+                 "max_val=-1.0)"),
+    ("min_val > max_val in grad", lambda o: fastact.hardtanh.grad(X, out=o, min_val=2, max_val=1),
+     ValueError, "hardtanh.grad(): min_val must be less than or equal to max_val (got "
+                 "min_val=2.0, max_val=1.0)"),
     ("negative lambd", lambda o: fastact.softshrink(X, out=o, lambd=-0.5), ValueError,
      "softshrink(): lambd must be >= 0 (got lambd=-0.5)"),
     ("missing required parameter", lambda o: fastact.threshold(X, out=o, value=1.0), TypeError,

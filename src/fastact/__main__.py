@@ -20,6 +20,13 @@ def main(argv=None) -> int:
         description=_bench.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     _bench.add_arguments(p_bench)
 
+    from . import _bench_structured
+
+    p_bst = sub.add_parser(
+        "bench-structured", help="speed of softmax, log_softmax, prelu, rrelu vs peers and copy",
+        description=_bench_structured.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _bench_structured.add_arguments(p_bst)
+
     p_acc = sub.add_parser(
         "accuracy", help="max ULP error of every kernel vs a wider reference",
         description="Max error in ULPs of each function's value and derivative: float32 "
@@ -61,6 +68,8 @@ def main(argv=None) -> int:
 
     if args.command == "bench":
         return _bench.run(args) or 0
+    if args.command == "bench-structured":
+        return _bench_structured.run(args) or 0
     if args.command == "accuracy":
         from . import _accuracy, _core
 
