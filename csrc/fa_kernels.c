@@ -1,5 +1,5 @@
 /*
- * fa_kernels.c -- every kernel, for both dtypes, for one ISA.
+ * fa_kernels.c -- every kernel, for every dtype (float32, float64, float16, bfloat16), for one ISA.
  *
  * The build compiles this file once per ISA with different flags and -DFA_ISA=<name>
  * (baseline: the compiler's default x86-64 / aarch64 target; avx2: -mavx2 -mfma;
@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 #include <string.h>
+
+#include "fa_half.inc"
 
 #ifndef FA_ISA
 #error "compile with -DFA_ISA=baseline|avx2|avx512"
@@ -54,7 +56,33 @@
                                0x1.6c16c2p-10f, 0x1.a01a02p-13f}
 #include "fa_math.inc"
 #include "fa_functions.inc"
+/* float32 in memory */
+#define S T
+#define FA_LOAD(v) (v)
+#define FA_STORE(v) (v)
+#define FA_L(name) FA_N(name)
 #include "fa_loops.inc"
+#undef S
+#undef FA_LOAD
+#undef FA_STORE
+#undef FA_L
+/* float16 and bfloat16 in memory, computed by the float32 formulas */
+#define S uint16_t
+#define FA_LOAD(v) fa_f16_load(v)
+#define FA_STORE(v) fa_f16_store(v)
+#define FA_L(name) FA_CAT(name, f16)
+#include "fa_loops.inc"
+#undef FA_LOAD
+#undef FA_STORE
+#undef FA_L
+#define FA_LOAD(v) fa_bf16_load(v)
+#define FA_STORE(v) fa_bf16_store(v)
+#define FA_L(name) FA_CAT(name, bf16)
+#include "fa_loops.inc"
+#undef S
+#undef FA_LOAD
+#undef FA_STORE
+#undef FA_L
 #undef T
 #undef U
 #undef FA_N
@@ -102,19 +130,28 @@
     0x1.6124613a86d09p-33}
 #include "fa_math.inc"
 #include "fa_functions.inc"
+#define S T
+#define FA_LOAD(v) (v)
+#define FA_STORE(v) (v)
+#define FA_L(name) FA_N(name)
 #include "fa_loops.inc"
+#undef S
+#undef FA_LOAD
+#undef FA_STORE
+#undef FA_L
 
 /* ------------------------------------------------------------------ the table */
 #define FA_FROM_Y_ENTRY_0(name, sfx) NULL
 #define FA_FROM_Y_ENTRY_1(name, sfx) FA_CAT(name##_backward_from_y, sfx)
+#define FA_TABLE_DTYPE(name, from_y, dt, sfx)                                                  \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_FORWARD, dt)] = FA_CAT(name##_forward, sfx),              \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_GRAD, dt)] = FA_CAT(name##_grad, sfx),                    \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD, dt)] = FA_CAT(name##_backward, sfx),            \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD_FROM_Y, dt)] = FA_FROM_Y_ENTRY_##from_y(name, sfx),
 #define FA_TABLE_ROW(name, from_y)                                                            \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_FORWARD, FA_F32)] = name##_forward_f32,            \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_FORWARD, FA_F64)] = name##_forward_f64,            \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_GRAD, FA_F32)] = name##_grad_f32,                         \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_GRAD, FA_F64)] = name##_grad_f64,                         \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD, FA_F32)] = name##_backward_f32,                 \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD, FA_F64)] = name##_backward_f64,                 \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD_FROM_Y, FA_F32)] = FA_FROM_Y_ENTRY_##from_y(name, f32), \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD_FROM_Y, FA_F64)] = FA_FROM_Y_ENTRY_##from_y(name, f64),
+    FA_TABLE_DTYPE(name, from_y, FA_F32, f32)                                                  \
+    FA_TABLE_DTYPE(name, from_y, FA_F64, f64)                                                  \
+    FA_TABLE_DTYPE(name, from_y, FA_F16, f16)                                                  \
+    FA_TABLE_DTYPE(name, from_y, FA_BF16, bf16)
 
 const fa_kernel FA_CAT(fa_kernel_table, FA_ISA)[FA_TABLE_SIZE] = {FA_FUNCTION_LIST(FA_TABLE_ROW)};

@@ -24,7 +24,7 @@ build_and_run() {  # $1: name, $2...: sanitizer flags
       cat "$out/k_${name}_$isa.log" >&2; return 1
     fi
   done
-  $CC "${base[@]}" "$@" "${defs[@]}" csrc/fa_dispatch.c csrc/fa_parallel.c tests/c/kernel_check.c \
+  $CC "${base[@]}" "$@" "${defs[@]}" csrc/fa_dispatch.c csrc/fa_parallel.c csrc/fa_api.c tests/c/kernel_check.c \
       "${objs[@]}" -lm -o "$out/kernel_check_$name"
   echo "[$name]"
   # timeout: a deadlock in the pool fails instead of hanging CI; setarch -R: TSan refuses to

@@ -15,7 +15,6 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from . import _dtypes
 from . import reference as _ref
 
 REQUIRED = object()
@@ -113,12 +112,19 @@ class Spec:
     def defaults(self) -> dict:
         return {p.name: p.default for p in self.params if p.default is not REQUIRED}
 
-    # -- references, with the same argument and dtype rules as the fast functions
+    # -- references, with the dtype rules of the fast functions: float16/32/64 kept (float16
+    # computed in float32), bool and integers in float64, anything else a TypeError
     def _reference(self, kind, x, params):
         kw = dict(zip(self.param_names, self.resolve(params, f"reference.{self.name}")))
-        arr = _dtypes.as_input(x, "x")
-        rdt = _dtypes.result_dtype(arr.dtype)
-        cdt = _dtypes.compute_dtype(rdt)
+        arr = np.asarray(x)
+        dt = arr.dtype
+        if dt.kind in "biu":
+            dt = np.dtype(np.float64)
+        elif dt.kind != "f" or dt.itemsize > 8:
+            raise TypeError(f"reference.{self.name}(): x has dtype {dt}; expected real numbers "
+                            f"(float16, float32, float64, int or bool)")
+        rdt = dt.newbyteorder("=")
+        cdt = np.dtype(np.float32 if rdt.itemsize <= 4 else np.float64)
         r = _ref.evaluate(self.name, kind, arr.astype(cdt, copy=False), **kw).astype(rdt, copy=False)
         return r if r.ndim else r[()]
 
