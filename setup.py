@@ -19,8 +19,8 @@ from setuptools.command.build_ext import build_ext
 KERNEL_FLAGS = ["-std=c11", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math",
                 "-Wall", "-Wextra"]
 X86_ISAS = {
-    "avx2": ["-mavx2", "-mfma"],
-    "avx512": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mfma"],
+    "avx2": ["-mavx2", "-mfma", "-mf16c"],
+    "avx512": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mfma", "-mf16c"],
 }
 
 

@@ -33,17 +33,33 @@ int fa_params_valid(const fa_function_info *info, const fa_params *p)
 /* Elements per block: 3 blocks of 8-byte elements (12 KiB) stay in L1 next to the data. */
 #define FA_BLOCK 512
 
-/* Copy m elements of `bits`-bit width between a strided and a contiguous array. */
+/* Copy m elements of `bits`-bit width between a strided and a contiguous array.  Every other
+ * element and reversed order get typed loops the compiler vectorizes (shuffles); other
+ * strides copy element by element. */
 #define FA_DEFINE_COPIES(bits)                                                                 \
     static void fa_gather##bits(void *dst, const char *src, intptr_t stride, intptr_t m)       \
     {                                                                                          \
-        uint##bits##_t *d = (uint##bits##_t *)dst;                                             \
-        for (intptr_t i = 0; i < m; i++) memcpy(&d[i], src + i * stride, sizeof d[i]);         \
+        typedef uint##bits##_t u;                                                              \
+        u *d = (u *)dst;                                                                       \
+        const u *s = (const u *)(const void *)src;                                             \
+        if (stride == 2 * (intptr_t)sizeof(u))                                                 \
+            for (intptr_t i = 0; i < m; i++) d[i] = s[2 * i];                                  \
+        else if (stride == -(intptr_t)sizeof(u))                                               \
+            for (intptr_t i = 0; i < m; i++) d[i] = s[-i];                                     \
+        else                                                                                   \
+            for (intptr_t i = 0; i < m; i++) memcpy(&d[i], src + i * stride, sizeof d[i]);     \
     }                                                                                          \
     static void fa_scatter##bits(char *dst, intptr_t stride, const void *src, intptr_t m)      \
     {                                                                                          \
-        const uint##bits##_t *s = (const uint##bits##_t *)src;                                 \
-        for (intptr_t i = 0; i < m; i++) memcpy(dst + i * stride, &s[i], sizeof s[i]);         \
+        typedef uint##bits##_t u;                                                              \
+        const u *s = (const u *)src;                                                           \
+        u *d = (u *)(void *)dst;                                                               \
+        if (stride == 2 * (intptr_t)sizeof(u))                                                 \
+            for (intptr_t i = 0; i < m; i++) d[2 * i] = s[i];                                  \
+        else if (stride == -(intptr_t)sizeof(u))                                               \
+            for (intptr_t i = 0; i < m; i++) d[-i] = s[i];                                     \
+        else                                                                                   \
+            for (intptr_t i = 0; i < m; i++) memcpy(dst + i * stride, &s[i], sizeof s[i]);     \
     }
 FA_DEFINE_COPIES(16)
 FA_DEFINE_COPIES(32)

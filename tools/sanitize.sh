@@ -9,7 +9,7 @@ out=${SANITIZE_DIR:-build/sanitize}
 mkdir -p "$out"
 base=(-std=c11 -O2 -g -Wall -Wextra -Werror -ffp-contract=off -fno-math-errno -fno-trapping-math
       -fno-omit-frame-pointer -pthread -Icsrc)
-declare -A isa_flags=([baseline]="" [avx2]="-mavx2 -mfma" [avx512]="-mavx512f -mavx512dq -mavx512vl -mfma")
+declare -A isa_flags=([baseline]="" [avx2]="-mavx2 -mfma -mf16c" [avx512]="-mavx512f -mavx512dq -mavx512vl -mfma -mf16c")
 
 build_and_run() {  # $1: name, $2...: sanitizer flags
   local name=$1; shift
