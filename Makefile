@@ -6,7 +6,7 @@ DEPS   := $(VENV)/.deps-stamp
 BUILT  := $(VENV)/.build-stamp
 SOURCES := $(wildcard csrc/*.c csrc/*.h csrc/*.inc src/fastact/*.pyx) setup.py pyproject.toml
 
-.PHONY: all build test test-isa bench bench-full accuracy accuracy-exhaustive peers asv sanitize clean
+.PHONY: all build test test-isa bench bench-full accuracy accuracy-exhaustive peers asv sanitize golden clean
 
 all: test
 
@@ -16,7 +16,8 @@ $(PY):
 $(DEPS): $(PY) Makefile
 	$(PY) -m pip install -q --disable-pip-version-check -U pip
 	$(PY) -m pip install -q --disable-pip-version-check "setuptools>=64" wheel "Cython>=3" "numpy>=2" \
-		pytest hypothesis pytest-benchmark
+		pytest hypothesis pytest-benchmark scipy matplotlib scikit-learn \
+		ml_dtypes dask distributed
 	touch $@
 
 $(BUILT): $(DEPS) $(SOURCES)
@@ -49,6 +50,11 @@ accuracy-exhaustive: $(BUILT)
 
 asv: peers
 	$(VENV)/bin/asv run --quick --python=same --show-stderr
+
+# regenerate the exact oracle tests/data/golden.json (mpmath; the tests only read the file)
+golden: $(DEPS)
+	$(PY) -m pip install -q --disable-pip-version-check mpmath
+	$(PY) tools/gen_golden.py
 
 # the C kernels alone under AddressSanitizer + UBSan (also part of `make test`)
 sanitize:

@@ -22,6 +22,7 @@ import os as _os
 from . import _core
 from ._core import Activation, get_num_threads
 from ._registry import SPECS as _SPECS
+from . import _catalogue
 from . import reference
 
 __version__ = "0.1.0"
@@ -51,6 +52,11 @@ def _default_threads():
 _core.set_num_threads(_default_threads())
 
 
+_INFO = property(lambda self: _catalogue.record(self.spec.name, self.spec),
+                 doc="The function's properties (range, monotonicity, smoothness, saturation, "
+                     "when to use it): a dict-like record; see fastact.catalogue().")
+
+
 def _make(spec):
     params = "".join(f", {p.name}={p.default!r}" if p.default is not None and p.name in spec.defaults()
                      else f", {p.name}" for p in spec.params)
@@ -65,7 +71,8 @@ def _make(spec):
     for p in spec.params:
         lines.append(f"    {p.name}: {p.doc}")
     lines += ["", Activation.__doc__]
-    cls = type(spec.name, (Activation,), {"__doc__": "\n".join(lines), "__slots__": ()})
+    cls = type(spec.name, (Activation,), {"__doc__": "\n".join(lines), "__slots__": (),
+                                          "info": _INFO})
     cls.__module__ = __name__
     return cls(spec)
 
@@ -92,6 +99,15 @@ def get(name):
 def functions():
     """The names of all functions (without aliases), in catalogue order."""
     return list(_functions)
+
+
+def catalogue():
+    """The properties of every function, as a list of dict records that prints as a table:
+    output range (bounds, attained?), bounded, monotonicity, zero-centred, smoothness,
+    saturation on each side, kinks, the parameters that control them, when to use it.
+    ``catalogue().to_pandas()`` (or ``pandas.DataFrame(catalogue())``) gives a DataFrame.
+    Every claim is tested against the implementation."""
+    return _catalogue.catalogue(_SPECS)
 
 
 def set_num_threads(n):
@@ -128,5 +144,6 @@ def show_config(file=None):
     print("\n".join(out), file=file)
 
 
-__all__ = ["Activation", "get", "functions", "reference", "show_config", "set_num_threads", "get_include",
+__all__ = ["Activation", "get", "functions", "catalogue", "reference", "show_config", "set_num_threads",
+           "get_include",
            "get_num_threads", "__version__"] + list(_by_name)

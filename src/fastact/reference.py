@@ -127,7 +127,7 @@ def _hardswish(x):
 @_formula("hardswish", "derivative")
 def _hardswish_d(x):
     mid = ((2 * _wide(x) + 3) / 6).astype(x.dtype)
-    return np.where(x < -3, 0, np.where(x > 3, 1, mid)).astype(x.dtype)
+    return np.where(x <= -3, 0, np.where(x >= 3, 1, mid)).astype(x.dtype)
 
 
 # ---------------------------------------------------------------- hardshrink
