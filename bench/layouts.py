@@ -3,8 +3,9 @@ function on a contiguous float32 array (issue 7's table).
 
     taskset -c 1 python bench/layouts.py [--function sigmoid] [--repeat 15]
 
-One thread (fastact.set_num_threads(1)); every row is the median of --repeat timings, the rows
-interleaved in one process so machine noise hits them alike.  "vs contiguous" is the
+One thread (fastact.set_num_threads(1)); every row is the median of --repeat timings of
+--inner calls each, in CPU time of this process (time.process_time: a shared machine's steal
+time is not counted), the rows interleaved in one process so machine noise hits them alike.  "vs contiguous" is the
 contiguous float32 time per element divided by the row's (>= 0.8 is the target for views;
 float16 rows show their time relative to float32, target <= 1.2).
 """
@@ -45,6 +46,7 @@ def main():
     ap.add_argument("--rows", type=int, default=1000)
     ap.add_argument("--cols", type=int, default=500)
     ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--inner", type=int, default=10)
     args = ap.parse_args()
     fastact.set_num_threads(1)
     f = fastact.get(args.function)
@@ -56,17 +58,21 @@ def main():
     for _ in range(args.repeat):
         for k, x in data.items():
             o = outs[k]
-            t0 = time.perf_counter()
-            f(x, out=o)
-            t1 = time.perf_counter()
+            t0 = time.process_time()
+            for _ in range(args.inner):
+                f(x, out=o)
+            t1 = time.process_time()
             if x.dtype.kind == "f":
-                np.tanh(x, out=o)
-            t2 = time.perf_counter()
-            f(x)
-            t3 = time.perf_counter()
-            times[k].append((t1 - t0) / x.size * 1e9)
-            np_times[k].append((t2 - t1) / x.size * 1e9)
-            new_times[k].append((t3 - t2) / x.size * 1e9)
+                for _ in range(args.inner):
+                    np.tanh(x, out=o)
+            t2 = time.process_time()
+            for _ in range(args.inner):
+                f(x)
+            t3 = time.process_time()
+            scale = 1e9 / (x.size * args.inner)
+            times[k].append((t1 - t0) * scale)
+            np_times[k].append((t2 - t1) * scale)
+            new_times[k].append((t3 - t2) * scale)
     med = {k: float(np.median(v)) for k, v in times.items()}
     new = {k: float(np.median(v)) for k, v in new_times.items()}
     first = next(iter(data))
