@@ -61,6 +61,7 @@
 #include "fa_math.inc"
 #include "fa_functions.inc"
 #include "fa_loops.inc"
+#include "fa_structured.inc"
 #undef T
 #undef U
 #undef FA_N
@@ -109,6 +110,7 @@
 #include "fa_math.inc"
 #include "fa_functions.inc"
 #include "fa_loops.inc"
+#include "fa_structured.inc"
 
 /* ------------------------------------------------------------------ float16 and bfloat16 */
 /* A block is widened to float32, run through the float32 kernel and narrowed once: the result
@@ -196,3 +198,6 @@ FA_FUNCTION_LIST(FA_DEFINE_HALF)
     FA_TABLE_DTYPE(name, from_y, FA_BF16, bf16)
 
 const fa_kernel FA_CAT(fa_kernel_table, FA_ISA)[FA_TABLE_SIZE] = {FA_FUNCTION_LIST(FA_TABLE_ROW)};
+
+/* ------------------------------------------------------------------ structured kernels */
+#include "fa_structured_table.inc"

@@ -20,9 +20,11 @@ the default thread count (default: the usable cores).
 import os as _os
 
 from . import _core
-from ._core import Activation, get_num_threads
+from ._core import (Activation, AxisActivation, ChannelActivation, HalvesActivation,
+                    RandomActivation, get_num_threads)
 from ._registry import SPECS as _SPECS
 from . import _catalogue
+from ._registry import STRUCTURED_SPECS as _STRUCTURED_SPECS
 from . import reference
 
 __version__ = "0.1.0"
@@ -30,6 +32,9 @@ __version__ = "0.1.0"
 _missing = sorted({s.name for s in _SPECS} ^ set(_core.function_names()))
 if _missing:  # the C list (csrc/fastact.h) and the registry must name the same functions
     raise ImportError(f"fastact: registry and kernels disagree on {_missing}")
+_missing = sorted({s.name for s in _STRUCTURED_SPECS} ^ set(_core.structured_names()))
+if _missing:  # FA_STRUCTURED_LIST (csrc/fa_structured.h) and the registry likewise
+    raise ImportError(f"fastact: registry and structured kernels disagree on {_missing}")
 _core.set_isa(_os.environ.get("FASTACT_ISA") or None)
 
 
@@ -81,6 +86,34 @@ _functions = {}
 _by_name = {}
 for _spec in _SPECS:
     _f = _make(_spec)
+    _functions[_spec.name] = _f
+    for _n in (_spec.name,) + _spec.aliases:
+        _by_name[_n] = _f
+        globals()[_n] = _f
+del _spec, _f, _n
+
+
+def _make_structured(spec):
+    base = _core.STRUCTURED_CLASSES[spec.kind]
+    params = "".join(f", {p.name}={p.default!r}" if p.name in spec.defaults() else f", {p.name}"
+                     for p in spec.params)
+    lines = [
+        f"{spec.name}: f(x) = {spec.formula}",
+        f"    f'(x) = {spec.derivative}",
+    ]
+    if params:
+        lines.append(f"    parameters: {params[2:]}")
+    for p in spec.params:
+        lines.append(f"    {p.name}: {p.doc}")
+    lines += ["", base.__doc__]
+    cls = type(spec.name, (base,), {"__doc__": "\n".join(lines), "__slots__": (),
+                                    "info": _INFO})
+    cls.__module__ = __name__
+    return cls(spec)
+
+
+for _spec in _STRUCTURED_SPECS:
+    _f = _make_structured(_spec)
     _functions[_spec.name] = _f
     for _n in (_spec.name,) + _spec.aliases:
         _by_name[_n] = _f
@@ -144,6 +177,7 @@ def show_config(file=None):
     print("\n".join(out), file=file)
 
 
-__all__ = ["Activation", "get", "functions", "catalogue", "reference", "show_config", "set_num_threads",
-           "get_include",
+__all__ = ["Activation", "AxisActivation", "HalvesActivation", "ChannelActivation",
+           "RandomActivation", "get", "functions", "catalogue", "reference", "show_config",
+           "set_num_threads", "get_include",
            "get_num_threads", "__version__"] + list(_by_name)

@@ -77,9 +77,11 @@ def main(argv=None) -> int:
 
             print(choosing_markdown(), end="")
             return 0
-        from ._registry import markdown_table
+        from ._registry import markdown_table, structured_markdown_table
 
         print(markdown_table())
+        print()
+        print(structured_markdown_table())
         return 0
     if args.command in ("info", "plot"):
         from . import _catalogue, _plot

@@ -26,6 +26,7 @@ from libc.string cimport memset
 
 import numpy as np
 
+from . import _dtypes  # the structured functions (_structured.pxi)
 from ._registry import REQUIRED
 
 cnp.import_array()
@@ -702,3 +703,7 @@ cdef object _call_general(Activation self, PyObject **args, Py_ssize_t nargs, Py
         for i in range(PyTuple_GET_SIZE(<object>kwnames)):
             kw[(<object>kwnames)[i]] = <object>args[nargs + i]
     return self.__call__(*pos, **kw)
+
+
+# ------------------------------------------------------------------ structured functions
+include "_structured.pxi"

@@ -15,6 +15,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from . import _dtypes
 from . import reference as _ref
 
 REQUIRED = object()
@@ -112,19 +113,12 @@ class Spec:
     def defaults(self) -> dict:
         return {p.name: p.default for p in self.params if p.default is not REQUIRED}
 
-    # -- references, with the dtype rules of the fast functions: float16/32/64 kept (float16
-    # computed in float32), bool and integers in float64, anything else a TypeError
+    # -- references, with the same argument and dtype rules as the fast functions
     def _reference(self, kind, x, params):
         kw = dict(zip(self.param_names, self.resolve(params, f"reference.{self.name}")))
-        arr = np.asarray(x)
-        dt = arr.dtype
-        if dt.kind in "biu":
-            dt = np.dtype(np.float64)
-        elif dt.kind != "f" or dt.itemsize > 8:
-            raise TypeError(f"reference.{self.name}(): x has dtype {dt}; expected real numbers "
-                            f"(float16, float32, float64, int or bool)")
-        rdt = dt.newbyteorder("=")
-        cdt = np.dtype(np.float32 if rdt.itemsize <= 4 else np.float64)
+        arr = _dtypes.as_input(x, "x")
+        rdt = _dtypes.result_dtype(arr.dtype)
+        cdt = _dtypes.compute_dtype(rdt)
         r = _ref.evaluate(self.name, kind, arr.astype(cdt, copy=False), **kw).astype(rdt, copy=False)
         return r if r.ndim else r[()]
 
@@ -209,4 +203,112 @@ def markdown_table() -> str:
         rows.append("| " + " | ".join([s.name, ", ".join(s.aliases), cell(s.formula),
                                        cell(s.derivative), ", ".join(map(param, s.params)),
                                        "yes" if s.from_y else ""]) + " |")
+    return "\n".join(rows)
+
+
+# ==================================================================== structured functions
+# Functions that are not elementwise: along an axis (softmax family, glu) or with array-valued
+# parameters and extra outputs (prelu, mpelu, rrelu).  Their kernels are csrc/fa_structured.inc
+# (the C list FA_STRUCTURED_LIST in csrc/fa_structured.h), their call path
+# src/fastact/_structured.pxi, their references src/fastact/_reference_structured.py.
+
+@dataclass(frozen=True)
+class ChannelParam:
+    """A parameter that is a scalar or a 1-D array with one value per channel (the channel axis
+    is axis 1 when x.ndim >= 2; a 1-D x is one channel); length 1 broadcasts to every channel."""
+
+    name: str
+    default: object = REQUIRED
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class StructuredSpec:
+    name: str
+    # "axis": softmax family (axis=, backward from y); "halves": glu (axis=, backward from x);
+    # "channel": per-channel learnable parameters (param_grads); "random": rrelu
+    kind: str
+    formula: str
+    derivative: str
+    family: str
+    params: tuple = ()
+    rules: tuple = ()
+    cost: int = 1          # as Spec.cost
+    sign: float = 1.0      # softmin: -1 (softmax of -x)
+    # max ULP error vs a float64 (for float32) / longdouble (for float64) reference:
+    # (value, derivative)
+    ulp: Mapping[str, tuple] = field(default_factory=lambda: {"float32": (0, 0), "float64": (0, 0)})
+    aliases: tuple = ()
+
+    @property
+    def param_names(self) -> tuple:
+        return tuple(p.name for p in self.params)
+
+    @property
+    def learnable(self) -> tuple:
+        """The parameters backward(..., param_grads=True) returns gradients for."""
+        return tuple(p.name for p in self.params if isinstance(p, ChannelParam))
+
+    @property
+    def from_y(self) -> bool:
+        return self.kind == "axis"
+
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in self.params if p.default is not REQUIRED}
+
+
+STRUCTURED_SPECS: tuple = (
+    StructuredSpec("softmax", "axis", "e^(x_i - m) / sum_j e^(x_j - m), m = max along axis",
+                   "y * (g - sum(g * y)) along axis", "axis", cost=4,
+                   ulp={"float32": (3, 3), "float64": (3, 3)}),
+    StructuredSpec("log_softmax", "axis", "x_i - m - log1p(sum of the non-maximal e^(x_j - m))",
+                   "g - e^y * sum(g) along axis", "axis", cost=4,
+                   ulp={"float32": (3, 3), "float64": (3, 3)}),
+    StructuredSpec("softmin", "axis", "softmax(-x)", "-y * (g - sum(g * y)) along axis", "axis",
+                   cost=4, sign=-1.0, ulp={"float32": (3, 3), "float64": (3, 3)}),
+    StructuredSpec("glu", "halves", "a * sigmoid(b), a and b the halves of x along axis",
+                   "d/da = sigmoid(b) g; d/db = a sigmoid'(b) g", "smooth", cost=4,
+                   ulp={"float32": (3, 5), "float64": (3, 5)}),
+    StructuredSpec("prelu", "channel", "x if x > 0 else weight * x (weight per channel)",
+                   "1 if x > 0 else weight; d/dweight = sum of g * x over x <= 0", "relu",
+                   params=(ChannelParam("weight", doc="slope for x <= 0: a scalar or one per "
+                                        "channel (axis 1)"),),
+                   ulp={"float32": (0, 0), "float64": (0, 0)}),
+    StructuredSpec("mpelu", "channel", "x if x > 0 else alpha (e^(beta x) - 1)",
+                   "1 if x > 0 else alpha beta e^(beta x); d/dalpha = e^(beta x) - 1, "
+                   "d/dbeta = alpha x e^(beta x) on x <= 0", "smooth", cost=4,
+                   params=(ChannelParam("alpha", 1.0, "scale of the negative part, scalar or "
+                                        "per channel"),
+                           ChannelParam("beta", 1.0, "rate of the negative part (>= 0), scalar "
+                                        "or per channel")),
+                   ulp={"float32": (3, 4), "float64": (3, 4)}),
+    StructuredSpec("rrelu", "random", "x if x >= 0 else a * x, a ~ U(lower, upper) per element "
+                   "in training, (lower + upper) / 2 otherwise", "1 if x >= 0 else a", "relu",
+                   params=(Param("lower", 1.0 / 8, "lowest slope"),
+                           Param("upper", 1.0 / 3, "highest slope (>= lower)")),
+                   rules=(Rule("le", "lower", "upper"),),
+                   ulp={"float32": (0, 0), "float64": (1, 0)}),
+)
+
+STRUCTURED_BY_NAME: dict = {s.name: s for s in STRUCTURED_SPECS}
+assert not set(STRUCTURED_BY_NAME) & set(BY_NAME)
+
+
+def structured_markdown_table() -> str:
+    """The README's table of the structured functions (`python -m fastact docs`)."""
+
+    def cell(text):
+        return str(text).replace("|", "\\|")
+
+    def param(p):
+        return p.name + (" (required)" if p.default is REQUIRED else f"={p.default!r}") + (
+            " (per channel)" if isinstance(p, ChannelParam) else "")
+
+    extra = {"axis": "axis=-1 (int, tuple or None); backward from y",
+             "halves": "axis=-1; backward from x", "channel": "backward(param_grads=True)",
+             "random": "training=False, generator, slopes="}
+    rows = ["| function | f(x) | f'(x) | parameters | call |", "|---|---|---|---|---|"]
+    for s in STRUCTURED_SPECS:
+        rows.append("| " + " | ".join([s.name, cell(s.formula), cell(s.derivative),
+                                       ", ".join(map(param, s.params)), extra[s.kind]]) + " |")
     return "\n".join(rows)
