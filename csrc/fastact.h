@@ -54,7 +54,22 @@ typedef void (*fa_kernel)(size_t n, const void *x, const void *g, void *out,
     X(threshold, 0)         \
     X(step, 0)              \
     X(sigmoid, 1)           \
-    X(tanh, 1)
+    X(tanh, 1)              \
+    X(log_sigmoid, 0)       \
+    X(softsign, 0)          \
+    X(tanhshrink, 0)        \
+    X(elu, 1)               \
+    X(selu, 0)              \
+    X(celu, 0)              \
+    X(softplus, 0)          \
+    X(silu, 0)              \
+    X(gelu, 0)              \
+    X(mish, 0)              \
+    X(exponential, 1)       \
+    X(square, 0)            \
+    X(signed_square, 0)     \
+    X(sin, 0)               \
+    X(cos, 0)
 
 #define FA_ENUM_ENTRY(name, from_y) FA_FN_##name,
 enum fa_function { FA_FUNCTION_LIST(FA_ENUM_ENTRY) FA_NUM_FUNCTIONS };

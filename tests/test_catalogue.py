@@ -78,7 +78,11 @@ def test_range(name, dtype):
     prop = CATALOGUE[name]
     f, p, x, y, _ = _setup(name, dtype)
     tol = 8 * np.finfo(dtype).eps
-    assert not np.isnan(y).any()
+    # sin and cos have no limit at +-inf: NaN there (as np.sin), and only there
+    no_limit = ~np.isfinite(x) if name in ("sin", "cos") else np.zeros(x.shape, bool)
+    assert not np.isnan(y[~no_limit]).any()
+    assert np.isnan(y[no_limit]).all()
+    x, y = x[~no_limit], y[~no_limit]
     assert y.min() >= prop.lower - tol * max(1, abs(prop.lower)), (y.min(), prop.lower)
     assert y.max() <= prop.upper + tol * max(1, abs(prop.upper)), (y.max(), prop.upper)
     finite = y[np.isfinite(x)]
@@ -100,7 +104,8 @@ def test_monotonicity(name):
     non-decreasing: never decreasing, flat somewhere; none: decreases somewhere."""
     prop = CATALOGUE[name]
     f, p, x, y, _ = _setup(name)
-    dy = np.diff(y)
+    with np.errstate(invalid="ignore"):
+        dy = np.where(y[1:] == y[:-1], 0, np.diff(y))  # inf to inf is flat, not NaN
     core = np.diff(y[np.abs(x) <= 10])
     if prop.monotonic == "none":
         assert (dy < 0).any()
@@ -117,7 +122,7 @@ def test_zero_centred(name):
     """zero-centred <=> f(0) == 0 and the output reaches -1 or below (takes both signs)."""
     prop = CATALOGUE[name]
     f, p, x, y, _ = _setup(name)
-    both_signs = f(0.0, **p) == 0 and y.min() <= -1 + 1e-12 and y.max() > 0
+    both_signs = f(0.0, **p) == 0 and np.nanmin(y) <= -1 + 1e-6 and np.nanmax(y) > 0
     assert prop.zero_centred == both_signs
 
 
@@ -188,8 +193,12 @@ def test_smoothness_and_kinks(name):
     dy = np.abs(np.diff(yc))
     assert (dy[clear] <= 1.01 * slope[clear] * np.diff(xc)[clear] + 1e-6).all()
     if order >= 2:
-        assert (np.abs(np.diff(dc))[clear] <= 0.05).all()
-    registry_kinks = set(f.spec.kinks(p)) if hasattr(f.spec, "kinks") else set()
+        # f' moves by at most 5% of its size (or 0.05) per grid step
+        assert (np.abs(np.diff(dc))[clear] <= 0.05 * np.maximum(1, slope[clear])).all()
+    # the registry's derivative kinks where f' visibly jumps are listed (softplus's switch to x
+    # at its threshold moves f' by e^-20 only: a kink for the tests, not for the reader)
+    registry_kinks = {k for k in (f.spec.kinks(p) if hasattr(f.spec, "kinks") else [])
+                      if abs(f.grad(k + eps, **p) - f.grad(k - eps, **p)) > 1e-3}
     assert registry_kinks <= set(prop.kinks), registry_kinks - set(prop.kinks)
 
 

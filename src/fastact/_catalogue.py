@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 INF = math.inf
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
+SELU_LIMIT = -1.7580993408473768  # -scale * alpha correctly rounded (the doubles' product is 1 ulp off)
 
 MONOTONIC = ("increasing", "non-decreasing", "none")
 SMOOTHNESS = ("discontinuous", "C0", "C1", "C∞")
@@ -119,8 +120,8 @@ _ENTRIES = (
        "relu alternative whose negative outputs pull mean activations towards 0 and saturate "
        "smoothly; C1 only for alpha = 1", kinks=(0.0,),
        controls="alpha: the negative level -alpha (C0 unless alpha = 1)"),
-    _p("selu", -SELU_SCALE * SELU_ALPHA, INF, False, False, "increasing", True, "C0",
-       Side("soft", -SELU_SCALE * SELU_ALPHA), NONE_R,
+    _p("selu", SELU_LIMIT, INF, False, False, "increasing", True, "C0",
+       Side("soft", SELU_LIMIT), NONE_R,
        "self-normalising deep MLPs: with LeCun-normal init and alpha-dropout, activations keep "
        "mean 0 and variance 1 without batch norm", kinks=(0.0,),
        controls="fixed alpha and scale (the self-normalising fixed point)"),

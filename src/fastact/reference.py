@@ -212,6 +212,283 @@ def _tanh_dy(y):
     return (1 - y) * (1 + y)
 
 
+# ================================================================ the smooth catalogue
+# Written for any floating dtype: np.longdouble runs them as the float64 oracle, so each one is
+# free of cancellation and intermediate overflow where the exact function is not.
+
+def _c(x, value):
+    """A constant in x's dtype, from its decimal string (full precision in np.longdouble)."""
+    return x.dtype.type(value)
+
+
+def _sigmoid_parts(v):
+    """(sigmoid(v), e) with e = e^-|v|: no overflow for any v."""
+    e = np.exp(-np.abs(v))
+    return np.where(v > 0, 1, e) / (1 + e), e
+
+
+def _softplus0(v):
+    """log(1 + e^v) without overflow: max(v, 0) + log1p(e^-|v|)."""
+    return np.maximum(v, 0) + np.log1p(np.exp(-np.abs(v)))
+
+
+def _erfc_nonnegative(z):
+    """erfc(z) for z >= 0 in z's dtype: the series e^-z^2 sum 2^n z^(2n+1) / (2n+1)!! (all
+    terms positive) for erf below 2, the continued fraction of e^(z^2) erfc(z) from 2 on."""
+    z = np.asarray(z)
+    small = np.minimum(z, _c(z, 2))
+    term, total = small.copy(), small.copy()
+    for n in range(1, 90):
+        term = term * 2 * small * small / (2 * n + 1)
+        total = total + term
+    two_over_sqrt_pi = 2 / np.sqrt(_c(z, _PI))
+    erf_small = two_over_sqrt_pi * np.exp(-small * small) * total
+    big = np.maximum(z, _c(z, 2))
+    f = np.zeros_like(big)
+    for k in range(100, 0, -1):
+        f = (_c(z, k) / 2) / (big + f)
+    erfc_big = np.exp(-big * big) / (big + f) * (two_over_sqrt_pi / 2)
+    return np.where(z < 2, 1 - erf_small, erfc_big)
+
+
+_PI = "3.14159265358979323846264338327950288"
+
+
+def _normal_cdf_pdf(x):
+    """(Phi(x), phi(x)), Phi from erfc of |x|/sqrt(2) so the lower tail keeps its accuracy."""
+    pi = _c(x, _PI)
+    a = np.abs(x)
+    half_e = _erfc_nonnegative(a / np.sqrt(_c(x, 2))) / 2
+    phi = np.exp(-x * x / 2) / np.sqrt(2 * pi)
+    return np.where(x > 0, 1 - half_e, half_e), phi
+
+
+def _tanhshrink_series(x):
+    """x - tanh x = sum_{n>=2} -2^(2n)(2^(2n)-1) B_2n x^(2n-1) / (2n)! for |x| <= 1/2."""
+    total = np.zeros_like(x)
+    for coeff in reversed(_TANHSHRINK_COEFFS):
+        total = total * x * x + _c(x, coeff)
+    return total * x * x * x
+
+
+def _tanhshrink_coefficients(n_terms=30):
+    """Exact Taylor coefficients of (x - tanh x) / x^3 in x^2, from Bernoulli numbers, as
+    decimal strings (40 digits) so np.longdouble gets them in full."""
+    from fractions import Fraction
+    from math import comb, factorial
+
+    bern = [Fraction(1)]
+    for m in range(1, 2 * n_terms + 4):
+        bern.append(-sum(comb(m + 1, k) * bern[k] for k in range(m)) / Fraction(m + 1))
+    out = []
+    for n in range(2, n_terms + 2):  # tanh coefficient of x^(2n-1), negated
+        c = -Fraction(2 ** (2 * n) * (2 ** (2 * n) - 1)) * bern[2 * n] / factorial(2 * n)
+        num, den = c.numerator, c.denominator
+        digits = (abs(num) * 10 ** 45) // den
+        out.append(("-" if num < 0 else "") + f"{digits}e-45")
+    return out
+
+
+_TANHSHRINK_COEFFS = _tanhshrink_coefficients()
+
+
+@_formula("log_sigmoid", "value")
+def _log_sigmoid(x):
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+@_formula("log_sigmoid", "derivative")
+def _log_sigmoid_d(x):
+    return _sigmoid_parts(-x)[0]
+
+
+@_formula("softsign", "value")
+def _softsign(x):
+    return np.where(np.isinf(x), np.sign(x), x / (1 + np.abs(x)))
+
+
+@_formula("softsign", "derivative")
+def _softsign_d(x):
+    return 1 / ((1 + np.abs(x)) * (1 + np.abs(x)))
+
+
+@_formula("tanhshrink", "value")
+def _tanhshrink(x):
+    return np.where(np.abs(x) < 0.5, _tanhshrink_series(x), x - np.tanh(x))
+
+
+@_formula("tanhshrink", "derivative")
+def _tanhshrink_d(x):
+    return np.tanh(x) ** 2
+
+
+@_formula("elu", "value")
+def _elu(x, alpha):
+    return np.where(x > 0, x, _c(x, alpha) * np.expm1(x))
+
+
+@_formula("elu", "derivative")
+def _elu_d(x, alpha):
+    return np.where(x > 0, 1, _c(x, alpha) * np.exp(x))
+
+
+@_formula("elu", "derivative_from_y")
+def _elu_dy(y, alpha):
+    return np.where(y > 0, 1, y + _c(y, alpha))
+
+
+_SELU_ALPHA = "1.6732632423543772848170429916717"
+_SELU_SCALE = "1.0507009873554804934193349852946"
+
+
+_SELU_SCALE_ALPHA = "1.7580993408473768599402175208123"  # their product, rounded once
+
+
+@_formula("selu", "value")
+def _selu(x):
+    return np.where(x > 0, _c(x, _SELU_SCALE) * x, _c(x, _SELU_SCALE_ALPHA) * np.expm1(x))
+
+
+@_formula("selu", "derivative")
+def _selu_d(x):
+    return np.where(x > 0, _c(x, _SELU_SCALE), _c(x, _SELU_SCALE_ALPHA) * np.exp(x))
+
+
+@_formula("celu", "value")
+def _celu(x, alpha):
+    a = _c(x, alpha)
+    return np.where(x > 0, x, a * np.expm1(x / a))
+
+
+@_formula("celu", "derivative")
+def _celu_d(x, alpha):
+    return np.where(x > 0, 1, np.exp(x / _c(x, alpha)))
+
+
+@_formula("softplus", "value")
+def _softplus(x, beta, threshold):
+    b = _c(x, beta)
+    bx = b * x
+    return np.where(bx > threshold, x, np.where(bx > 0, x, 0) + np.log1p(np.exp(-np.abs(bx))) / b)
+
+
+@_formula("softplus", "derivative")
+def _softplus_d(x, beta, threshold):
+    bx = _c(x, beta) * x
+    return np.where(bx > threshold, 1, _sigmoid_parts(bx)[0])
+
+
+@_formula("silu", "value")
+def _silu(x, beta):
+    s = _sigmoid_parts(_c(x, beta) * x)[0]
+    limit = np.where(s == 0, np.copysign(np.zeros_like(x), x), x)  # x = +-inf
+    return np.where(np.isinf(x), limit, x * s)
+
+
+@_formula("silu", "derivative")
+def _silu_d(x, beta):
+    bx = _c(x, beta) * x
+    s, _ = _sigmoid_parts(bx)
+    return np.where(np.isinf(x), s, s * (1 + bx * (1 - s)))
+
+
+_GELU_A = "0.044715"
+
+
+def _gelu_tanh_arg(x):
+    """v = 2 sqrt(2/pi) (x + 0.044715 x^3), so that 0.5 (1 + tanh(v/2)) = sigmoid(v)."""
+    c = 2 * np.sqrt(2 / _c(x, _PI))
+    return c * (x + _c(x, _GELU_A) * x * x * x), c
+
+
+@_formula("gelu", "value")
+def _gelu(x, approximate):
+    x = np.maximum(x, _c(x, -64))  # gelu(x <= -64) rounds to -0 in every dtype
+    if approximate == "tanh":
+        v, _ = _gelu_tanh_arg(np.minimum(x, 64))
+        return np.where(x < 64, x * _sigmoid_parts(v)[0], x)
+    return x * _normal_cdf_pdf(x)[0]
+
+
+@_formula("gelu", "derivative")
+def _gelu_d(x, approximate):
+    x = np.maximum(x, _c(x, -64))
+    if approximate == "tanh":
+        xt = np.minimum(x, 64)
+        v, c = _gelu_tanh_arg(xt)
+        s, e = _sigmoid_parts(v)
+        return s + xt * c * (1 + 3 * _c(x, _GELU_A) * xt * xt) * e / ((1 + e) * (1 + e))
+    x = np.minimum(x, 64)  # 1 from there on
+    cdf, pdf = _normal_cdf_pdf(x)
+    return cdf + x * pdf
+
+
+@_formula("mish", "value")
+def _mish(x):
+    v = x * np.tanh(_softplus0(x))
+    return np.where(x == -np.inf, _c(x, "-0.0"), v)
+
+
+@_formula("mish", "derivative")
+def _mish_d(x):
+    t = np.tanh(_softplus0(x))
+    d = t + x * (1 - t * t) * _sigmoid_parts(x)[0]
+    return np.where(np.isinf(x), np.where(x > 0, 1, _c(x, "-0.0")), d)
+
+
+@_formula("exponential", "value")
+@_formula("exponential", "derivative")
+def _exponential(x):
+    return np.exp(x)
+
+
+@_formula("exponential", "derivative_from_y")
+def _exponential_dy(y):
+    return y.copy()
+
+
+@_formula("square", "value")
+def _square(x):
+    return x * x
+
+
+@_formula("square", "derivative")
+def _square_d(x):
+    return 2 * x
+
+
+@_formula("signed_square", "value")
+def _signed_square(x):
+    return x * np.abs(x)
+
+
+@_formula("signed_square", "derivative")
+def _signed_square_d(x):
+    return 2 * np.abs(x)
+
+
+@_formula("sin", "value")
+def _sin(x, omega):
+    return np.sin(_c(x, omega) * x)
+
+
+@_formula("sin", "derivative")
+def _sin_d(x, omega):
+    w = _c(x, omega)
+    return w * np.cos(w * x)
+
+
+@_formula("cos", "value")
+def _cos(x, omega):
+    return np.cos(_c(x, omega) * x)
+
+
+@_formula("cos", "derivative")
+def _cos_d(x, omega):
+    w = _c(x, omega)
+    return -w * np.sin(w * x)
+
+
 def evaluate(name, kind, x, **params):
     """Evaluate formula `kind` ("value", "derivative", "derivative_from_y") of `name` on the
     floating array `x` in its own dtype (float16 to longdouble), with the NaN rule applied:

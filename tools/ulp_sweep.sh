@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Build tools/ulp_sweep.c against the kernels of every ISA and sweep all 2^32 float32 inputs:
+#   bash tools/ulp_sweep.sh [isa] [function ...]      (nice'd; about a minute per function and mode)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=build/ulp_sweep
+mkdir -p "$out"
+flags=(-std=c11 -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math -Wall -Wextra -Icsrc)
+objs=() defs=()
+declare -A isa_flags=([baseline]="" [avx2]="-mavx2 -mfma" [avx512]="-mavx512f -mavx512dq -mavx512vl -mfma")
+for isa in baseline avx2 avx512; do
+  # shellcheck disable=SC2086
+  cc "${flags[@]}" ${isa_flags[$isa]} -DFA_ISA=$isa -c csrc/fa_kernels.c -o "$out/k_$isa.o"
+  objs+=("$out/k_$isa.o")
+  [ "$isa" = baseline ] || defs+=("-DFA_HAVE_${isa^^}")
+done
+cc "${flags[@]}" "${defs[@]}" tools/ulp_sweep.c csrc/fa_dispatch.c "${objs[@]}" -lm -o "$out/ulp_sweep"
+exec nice -n 10 "$out/ulp_sweep" "$@"
