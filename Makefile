@@ -19,7 +19,8 @@ $(PY):
 $(DEPS): $(PY) Makefile
 	$(PY) -m pip install -q --disable-pip-version-check -U pip
 	$(PY) -m pip install -q --disable-pip-version-check "setuptools>=64" wheel "Cython>=3" "numpy>=2" \
-		pytest hypothesis pytest-benchmark scipy matplotlib scikit-learn
+		pytest hypothesis pytest-benchmark scipy matplotlib scikit-learn \
+		ml_dtypes dask distributed
 	touch $@
 
 $(BUILT): $(DEPS) $(SOURCES)
