@@ -78,6 +78,20 @@ def same_bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a.view(itype) == b.view(itype)) | (np.isnan(a) & np.isnan(b))
 
 
+# values for parameters without a default (the tool needs some setting to measure)
+EXAMPLE_PARAMS = {"threshold": 0.5, "value": -2.0}
+
+
+def params_of(spec, params=None):
+    """`params`, or the defaults plus EXAMPLE_PARAMS for the required parameters."""
+    if params is not None:
+        return dict(params)
+    p = spec.defaults()
+    for q in spec.params:
+        p.setdefault(q.name, EXAMPLE_PARAMS.get(q.name, 1.0))
+    return p
+
+
 def wide_reference(name, mode, x, params):
     """The reference of `mode` at x (float32 or float64) in the wider dtype."""
     wide = np.float64 if x.dtype == np.float32 else np.longdouble
@@ -172,7 +186,7 @@ def measure(name, mode, dtype, params=None, exhaustive=False):
 def measure_inputs(name, x, params=None):
     """{mode: Result} on the given inputs (the kernels of the current ISA)."""
     spec = BY_NAME[name]
-    params = dict(spec.defaults() if params is None else params)
+    params = params_of(spec, params)
     out = {m: Result() for m in MODES}
     with np.errstate(all="ignore"):
         for mode in MODES:
@@ -183,7 +197,7 @@ def measure_inputs(name, x, params=None):
 def measure_both(name, dtype, params=None, exhaustive=False, progress=None):
     """{mode: Result} over the inputs of `sample_inputs`, value and derivative in one pass."""
     spec = BY_NAME[name]
-    params = dict(spec.defaults() if params is None else params)
+    params = params_of(spec, params)
     out = {m: Result() for m in MODES}
     total = input_count(dtype, exhaustive)
     done = 0
