@@ -251,7 +251,9 @@ def test_lookup_and_aliases():
     assert fastact.get("logistic") is fastact.sigmoid is fastact.get("expit")
     assert fastact.get("heaviside") is fastact.step
     assert fastact.get("linear") is fastact.identity and fastact.hard_silu is fastact.hardswish
-    assert fastact.functions() == [s.name for s in SPECS]
+    from fastact._registry import STRUCTURED_SPECS
+
+    assert fastact.functions() == [s.name for s in SPECS + STRUCTURED_SPECS]
     with pytest.raises(ValueError, match="nope"):
         fastact.get("nope")
     assert pickle.loads(pickle.dumps(fastact.sigmoid)) is fastact.sigmoid
@@ -326,8 +328,8 @@ def test_type_stubs_list_every_name():
     import pathlib
 
     stub = (pathlib.Path(fastact.__file__).parent / "__init__.pyi").read_text()
-    for name in fastact._by_name:
-        assert f"\n{name}: Activation\n" in stub, name
+    for name, f in fastact._by_name.items():
+        assert f"\n{name}: {type(f).__mro__[1].__name__}\n" in stub, name
 
 
 def test_readme_table_is_the_registry():
