@@ -290,9 +290,10 @@ def write_markdown(path, rows, exhaustive, command):
         "grids around the regime changes (|x| <= 120, |x| <= 1, |x| <= 1e-3, the exp underflow range).",
         "",
         "Exact functions (piecewise-linear) must equal their pure-NumPy reference bit for bit "
-        "(`differ` counts the inputs where they do not; the references are correctly rounded, "
-        "`tools/check_rounding.py` proves it for leaky_relu, hard_sigmoid and hardswish over all "
-        "float32 inputs). Smooth functions: max error in ULPs against the reference formula "
+        "(`differ` counts the inputs where they do not; in float32 the results of leaky_relu, "
+        "hard_sigmoid and hardswish are the correctly rounded ones, which `make prove-rounding` "
+        "(tools/check_rounding.py) checks over all 2^32 inputs). Smooth functions: max error in "
+        "ULPs against the reference formula "
         "evaluated in float64 (float32 rows) or np.longdouble (float64 rows), subnormal results "
         "included; the bound is the registry's.",
         "",
