@@ -7,7 +7,7 @@ BUILT  := $(VENV)/.build-stamp
 SOURCES := $(wildcard csrc/*.c csrc/*.h csrc/*.inc src/fastact/*.pyx src/fastact/*.pxi) setup.py pyproject.toml
 
 .PHONY: all build test test-isa bench bench-full bench-compare bench-baseline performance accuracy \
-	accuracy-exhaustive peers asv asv-check sanitize golden clean fuzz asan tsan sanitize-ci \
+	accuracy-exhaustive accuracy-docs prove-rounding peers asv asv-check sanitize golden clean fuzz asan tsan sanitize-ci \
 	memcheck test-slow bench-gil test-aarch64
 N ?= 10
 
@@ -67,6 +67,15 @@ accuracy: $(BUILT)
 
 accuracy-exhaustive: $(BUILT)
 	$(PY) -m fastact accuracy --exhaustive
+
+# docs/accuracy.md: the exhaustive table, with the command, the machine and the date
+accuracy-docs: $(BUILT)
+	nice $(PY) -m fastact accuracy --exhaustive --markdown docs/accuracy.md
+
+# the proof that float32 leaky_relu, hard_sigmoid and hardswish are correctly rounded
+# (all 2^32 inputs, every ISA; long: tens of minutes a function)
+prove-rounding: $(BUILT)
+	nice $(PY) tools/check_rounding.py
 
 # asv history: the last N commits of main (default 10; `make asv N=5`), each built in its own
 # virtualenv, then HEAD in the dev venv, then the dashboard (.asv/html); --quick: one sample

@@ -237,3 +237,16 @@ def _tanh_in_child(x):
     fastact.set_num_threads(2)
     fastact._core.set_thresholds(nogil_min=0, parallel_min=0)
     return fastact.tanh(x)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_accuracy_ci_subset(isa, spec, dtype):
+    """The fixed subset of `python -m fastact accuracy` (every 65521st float32 bit pattern or
+    2^16 random float64 patterns, plus the edge grids): exact functions bit for bit equal to
+    their reference, smooth ones within the registry's bounds, on every ISA path."""
+    x = _accuracy.ci_inputs(dtype)
+    res = _accuracy.measure_inputs(spec.name, x)
+    for k, mode in enumerate(_accuracy.MODES):
+        r = res[mode]
+        assert r.count == x.size
+        assert r.ok(spec.ulp[dtype.name][k]), (spec.name, mode, dtype, r.worst, r.mismatches, r.at)

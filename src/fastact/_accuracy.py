@@ -78,6 +78,20 @@ def same_bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a.view(itype) == b.view(itype)) | (np.isnan(a) & np.isnan(b))
 
 
+# values for parameters without a default (the tool needs some setting to measure)
+EXAMPLE_PARAMS = {"threshold": 0.5, "value": -2.0}
+
+
+def params_of(spec, params=None):
+    """`params`, or the defaults plus EXAMPLE_PARAMS for the required parameters."""
+    if params is not None:
+        return dict(params)
+    p = spec.defaults()
+    for q in spec.params:
+        p.setdefault(q.name, EXAMPLE_PARAMS.get(q.name, 1.0))
+    return p
+
+
 def wide_reference(name, mode, x, params):
     """The reference of `mode` at x (float32 or float64) in the wider dtype."""
     wide = np.float64 if x.dtype == np.float32 else np.longdouble
@@ -172,7 +186,7 @@ def measure(name, mode, dtype, params=None, exhaustive=False):
 def measure_inputs(name, x, params=None):
     """{mode: Result} on the given inputs (the kernels of the current ISA)."""
     spec = BY_NAME[name]
-    params = dict(spec.defaults() if params is None else params)
+    params = params_of(spec, params)
     out = {m: Result() for m in MODES}
     with np.errstate(all="ignore"):
         for mode in MODES:
@@ -183,7 +197,7 @@ def measure_inputs(name, x, params=None):
 def measure_both(name, dtype, params=None, exhaustive=False, progress=None):
     """{mode: Result} over the inputs of `sample_inputs`, value and derivative in one pass."""
     spec = BY_NAME[name]
-    params = dict(spec.defaults() if params is None else params)
+    params = params_of(spec, params)
     out = {m: Result() for m in MODES}
     total = input_count(dtype, exhaustive)
     done = 0
@@ -276,9 +290,10 @@ def write_markdown(path, rows, exhaustive, command):
         "grids around the regime changes (|x| <= 120, |x| <= 1, |x| <= 1e-3, the exp underflow range).",
         "",
         "Exact functions (piecewise-linear) must equal their pure-NumPy reference bit for bit "
-        "(`differ` counts the inputs where they do not; the references are correctly rounded, "
-        "`tools/check_rounding.py` proves it for leaky_relu, hard_sigmoid and hardswish over all "
-        "float32 inputs). Smooth functions: max error in ULPs against the reference formula "
+        "(`differ` counts the inputs where they do not; in float32 the results of leaky_relu, "
+        "hard_sigmoid and hardswish are the correctly rounded ones, which `make prove-rounding` "
+        "(tools/check_rounding.py) checks over all 2^32 inputs). Smooth functions: max error in "
+        "ULPs against the reference formula "
         "evaluated in float64 (float32 rows) or np.longdouble (float64 rows), subnormal results "
         "included; the bound is the registry's.",
         "",

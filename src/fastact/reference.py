@@ -80,9 +80,26 @@ def _relu6_d(x):
 
 
 # ---------------------------------------------------------------- leaky_relu
+def _times_rounded_once(x, s):
+    """x * s correctly rounded to x's dtype (float32): the double product p with its exact
+    error e (Dekker, s split in halves), p rounded to odd (an inexact p gets an odd last bit,
+    toward x * s), then to float32.  A plain double product can land on a float32 tie."""
+    w = _wide(x)
+    if x.dtype.itemsize >= 8:
+        return (w * s).astype(x.dtype)
+    split = s * 134217729.0
+    hi = split - (split - s)
+    p = w * s
+    e = (w * hi - p) + w * (s - hi)
+    bits = p.view(np.uint64)
+    toward = np.where((e > 0) == (p > 0), np.uint64(1), np.uint64(2**64 - 1))
+    odd = np.where((e != 0) & (bits & np.uint64(1) == 0), bits + toward, bits)
+    return odd.view(np.float64).astype(x.dtype)
+
+
 @_formula("leaky_relu", "value")
 def _leaky_relu(x, negative_slope):
-    neg = (_wide(x) * negative_slope).astype(x.dtype)
+    neg = _times_rounded_once(x, negative_slope)
     neg = np.where(np.isnan(neg), 0, neg)  # 0 * -inf: the limit, 0
     return np.where(x > 0, x, neg).astype(x.dtype)
 
