@@ -19,7 +19,8 @@ $(PY):
 $(DEPS): $(PY) Makefile
 	$(PY) -m pip install -q --disable-pip-version-check -U pip
 	$(PY) -m pip install -q --disable-pip-version-check "setuptools>=64" wheel "Cython>=3" "numpy>=2" \
-		pytest hypothesis pytest-benchmark scipy matplotlib scikit-learn
+		pytest hypothesis pytest-benchmark scipy matplotlib scikit-learn \
+		ml_dtypes dask distributed
 	touch $@
 
 $(BUILT): $(DEPS) $(SOURCES)
@@ -54,7 +55,7 @@ bench-baseline: $(BUILT)
 
 # docs/performance.md: one full run with the peers, 1 thread pinned to one core
 performance: peers
-	taskset -c 1 $(PY) -m fastact bench --peers --threads 1 --n 100000,1000000 \
+	taskset -c 1 $(PY) -m fastact bench --peers --threads 1 --n 100000,1000000 --repeat 15 --budget-ms 1 \
 		--markdown docs/performance.md
 
 peers: $(DEPS)

@@ -19,8 +19,8 @@ from setuptools.command.build_ext import build_ext
 KERNEL_FLAGS = ["-std=c11", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math",
                 "-Wall", "-Wextra"]
 X86_ISAS = {
-    "avx2": ["-mavx2", "-mfma"],
-    "avx512": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mfma"],
+    "avx2": ["-mavx2", "-mfma", "-mf16c"],
+    "avx512": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mfma", "-mf16c"],
 }
 
 
@@ -54,8 +54,8 @@ class BuildExt(build_ext):
                 ["csrc/fa_kernels.c"], output_dir=out_dir, include_dirs=["csrc"],
                 macros=[("FA_ISA", isa)], extra_postargs=KERNEL_FLAGS + flags,
                 depends=["csrc/fastact.h", "csrc/fa_math.inc", "csrc/fa_functions.inc",
-                         "csrc/fa_loops.inc", "csrc/fa_structured.h", "csrc/fa_structured.inc",
-                         "csrc/fa_structured_table.inc"])
+                         "csrc/fa_loops.inc", "csrc/fa_half.inc", "csrc/fa_structured.h",
+                         "csrc/fa_structured.inc", "csrc/fa_structured_table.inc"])
             ext.define_macros.append((f"FA_FLAGS_{isa.upper()}",
                                       '"' + " ".join(KERNEL_FLAGS + flags) + '"'))
             if isa != "baseline":
@@ -71,10 +71,11 @@ extensions = [
     Extension(
         "fastact._core",
         sources=["src/fastact/_core.pyx", "csrc/fa_dispatch.c", "csrc/fa_parallel.c",
-                 "csrc/fa_structured.c"],
+                 "csrc/fa_structured.c", "csrc/fa_api.c"],
         include_dirs=["csrc", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
-        depends=["csrc/fastact.h", "csrc/fa_structured.h", "src/fastact/_structured.pxi"],
+        depends=["csrc/fastact.h", "csrc/fa_structured.h", "src/fastact/_structured.pxi",
+                 "csrc/fa_api.h"],
     )
 ]
 

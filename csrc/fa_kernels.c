@@ -1,9 +1,9 @@
 /*
- * fa_kernels.c -- every kernel, for both dtypes, for one ISA.
+ * fa_kernels.c -- every kernel, for every dtype (float32, float64, float16, bfloat16), for one ISA.
  *
  * The build compiles this file once per ISA with different flags and -DFA_ISA=<name>
- * (baseline: the compiler's default x86-64 / aarch64 target; avx2: -mavx2 -mfma;
- * avx512: -mavx512f -mavx512dq -mavx512vl -mfma), always with -ffp-contract=off so that
+ * (baseline: the compiler's default x86-64 / aarch64 target; avx2: -mavx2 -mfma -mf16c;
+ * avx512: -mavx512f -mavx512dq -mavx512vl -mfma -mf16c), always with -ffp-contract=off so that
  * scalar tails and vector bodies round identically (results do not depend on how an array is
  * split across threads).  The exported symbol is the table fa_kernel_table_<FA_ISA>.
  */
@@ -11,6 +11,12 @@
 
 #include <stdint.h>
 #include <string.h>
+
+#if defined(__F16C__)
+#include <immintrin.h>
+#endif
+
+#include "fa_half.inc"
 
 #ifndef FA_ISA
 #error "compile with -DFA_ISA=baseline|avx2|avx512"
@@ -106,18 +112,90 @@
 #include "fa_loops.inc"
 #include "fa_structured.inc"
 
+/* ------------------------------------------------------------------ float16 and bfloat16 */
+/* A block is widened to float32, run through the float32 kernel and narrowed once: the result
+ * is the float32 result rounded to 16 bits, and every function gets 16-bit kernels for free.
+ * float16 conversions use F16C where this ISA has it (GCC does not vectorize _Float16
+ * conversions); otherwise, and for bfloat16, plain loops over fa_half.inc that vectorize. */
+#define FA_HALF_BLOCK 256
+
+static void fa_f16_widen(size_t n, const uint16_t *h, float *f)
+{
+    size_t i = 0;
+#if defined(__F16C__)
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(f + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
+#endif
+    for (; i < n; i++) f[i] = fa_f16_load(h[i]);
+}
+
+static void fa_f16_narrow(size_t n, const float *f, uint16_t *h)
+{
+    size_t i = 0;
+#if defined(__F16C__)
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(h + i),
+                         _mm256_cvtps_ph(_mm256_loadu_ps(f + i), _MM_FROUND_TO_NEAREST_INT));
+#endif
+    for (; i < n; i++) h[i] = fa_f16_store(f[i]);
+}
+
+static void fa_bf16_widen(size_t n, const uint16_t *h, float *f)
+{
+    for (size_t i = 0; i < n; i++) f[i] = fa_bf16_load(h[i]);
+}
+
+static void fa_bf16_narrow(size_t n, const float *f, uint16_t *h)
+{
+    for (size_t i = 0; i < n; i++) h[i] = fa_bf16_store(f[i]);
+}
+
+#define FA_HALF_LOOP(loop, sfx)                                                                \
+    static void loop##_##sfx(size_t n, const void *x_, const void *g_, void *out_,             \
+                             const fa_params *params)                                          \
+    {                                                                                          \
+        const uint16_t *x = (const uint16_t *)x_, *g = (const uint16_t *)g_;                   \
+        uint16_t *out = (uint16_t *)out_;                                                      \
+        float xb[FA_HALF_BLOCK], gb[FA_HALF_BLOCK];                                            \
+        for (size_t i = 0; i < n; i += FA_HALF_BLOCK) {                                        \
+            const size_t m = n - i < FA_HALF_BLOCK ? n - i : FA_HALF_BLOCK;                    \
+            fa_##sfx##_widen(m, x + i, xb);                                                    \
+            if (g != NULL) fa_##sfx##_widen(m, g + i, gb);                                     \
+            loop##_f32(m, xb, g != NULL ? gb : NULL, xb, params);                              \
+            fa_##sfx##_narrow(m, xb, out + i);                                                 \
+        }                                                                                      \
+    }
+#define FA_HALF_LOOPS(name, sfx)                                                               \
+    FA_HALF_LOOP(name##_forward, sfx)                                                          \
+    FA_HALF_LOOP(name##_grad, sfx)                                                             \
+    FA_HALF_LOOP(name##_backward, sfx)
+#define FA_HALF_FROM_Y_0(name, sfx)
+#define FA_HALF_FROM_Y_1(name, sfx) FA_HALF_LOOP(name##_backward_from_y, sfx)
+#define FA_DEFINE_HALF(name, from_y)                                                           \
+    FA_HALF_LOOPS(name, f16)                                                                   \
+    FA_HALF_LOOPS(name, bf16)                                                                  \
+    FA_HALF_FROM_Y_##from_y(name, f16)                                                         \
+    FA_HALF_FROM_Y_##from_y(name, bf16)
+FA_FUNCTION_LIST(FA_DEFINE_HALF)
+#undef FA_HALF_LOOP
+#undef FA_HALF_LOOPS
+#undef FA_HALF_FROM_Y_0
+#undef FA_HALF_FROM_Y_1
+#undef FA_DEFINE_HALF
+
 /* ------------------------------------------------------------------ the table */
 #define FA_FROM_Y_ENTRY_0(name, sfx) NULL
 #define FA_FROM_Y_ENTRY_1(name, sfx) FA_CAT(name##_backward_from_y, sfx)
+#define FA_TABLE_DTYPE(name, from_y, dt, sfx)                                                  \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_FORWARD, dt)] = FA_CAT(name##_forward, sfx),              \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_GRAD, dt)] = FA_CAT(name##_grad, sfx),                    \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD, dt)] = FA_CAT(name##_backward, sfx),            \
+    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD_FROM_Y, dt)] = FA_FROM_Y_ENTRY_##from_y(name, sfx),
 #define FA_TABLE_ROW(name, from_y)                                                            \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_FORWARD, FA_F32)] = name##_forward_f32,            \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_FORWARD, FA_F64)] = name##_forward_f64,            \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_GRAD, FA_F32)] = name##_grad_f32,                         \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_GRAD, FA_F64)] = name##_grad_f64,                         \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD, FA_F32)] = name##_backward_f32,                 \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD, FA_F64)] = name##_backward_f64,                 \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD_FROM_Y, FA_F32)] = FA_FROM_Y_ENTRY_##from_y(name, f32), \
-    [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD_FROM_Y, FA_F64)] = FA_FROM_Y_ENTRY_##from_y(name, f64),
+    FA_TABLE_DTYPE(name, from_y, FA_F32, f32)                                                  \
+    FA_TABLE_DTYPE(name, from_y, FA_F64, f64)                                                  \
+    FA_TABLE_DTYPE(name, from_y, FA_F16, f16)                                                  \
+    FA_TABLE_DTYPE(name, from_y, FA_BF16, bf16)
 
 const fa_kernel FA_CAT(fa_kernel_table, FA_ISA)[FA_TABLE_SIZE] = {FA_FUNCTION_LIST(FA_TABLE_ROW)};
 

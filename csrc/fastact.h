@@ -10,7 +10,9 @@
  *   backward            out[i] = g[i] * f'(x[i])
  *   backward_from_y     out[i] = g[i] * f'(y[i]) with y passed as x   (NULL where unsupported)
  *
- * x, g and out point to n contiguous, aligned, native-endian elements of one dtype.  `out` may
+ * x, g and out point to n contiguous, aligned, native-endian elements of one dtype: float32 and
+ * float64 are computed in their own precision; float16 and bfloat16 (16-bit storage) are read
+ * into float32, computed by the float32 formulas and rounded once on the store.  `out` may
  * equal `x` or `g` exactly (in place) but must not partially overlap them; that is why the
  * pointers are not `restrict`: vectorization is asserted per loop instead (FA_IVDEP), which is
  * sound because element i reads only x[i] and g[i] before writing out[i].
@@ -59,7 +61,9 @@ enum fa_function { FA_FUNCTION_LIST(FA_ENUM_ENTRY) FA_NUM_FUNCTIONS };
 #undef FA_ENUM_ENTRY
 
 enum fa_mode { FA_FORWARD, FA_GRAD, FA_BACKWARD, FA_BACKWARD_FROM_Y, FA_NUM_MODES };
-enum fa_dtype { FA_F32, FA_F64, FA_NUM_DTYPES };
+enum fa_dtype { FA_F32, FA_F64, FA_F16, FA_BF16, FA_NUM_DTYPES };
+/* Bytes per element of dtype `dt`. */
+#define FA_DTYPE_ITEMSIZE(dt) ((dt) == FA_F64 ? 8 : (dt) == FA_F32 ? 4 : 2)
 enum fa_isa { FA_ISA_BASELINE, FA_ISA_AVX2, FA_ISA_AVX512, FA_NUM_ISAS };
 
 #define FA_TABLE_SIZE (FA_NUM_FUNCTIONS * FA_NUM_MODES * FA_NUM_DTYPES)

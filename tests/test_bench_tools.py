@@ -94,3 +94,33 @@ def test_cases_cover_the_registry_and_variants():
     finally:
         _bench.EXTRA_CASES.pop()
     del calls
+
+
+def _asv_suite():
+    path = ROOT / "bench" / "benchmarks" / "activations.py"
+    spec = importlib.util.spec_from_file_location("asv_activations", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_asv_suite_covers_the_registry_and_runs(threads):
+    """Every registered function is in the asv suite, and each time_ / peakmem_ benchmark
+    runs (tiny sizes; glu alone has no in-place form)."""
+    import fastact
+
+    suite = _asv_suite()
+    assert suite.FUNCTIONS == fastact.functions()
+    t, m = suite.Time(), suite.Memory()
+    for name in suite.FUNCTIONS:
+        t.setup(name, "float32", 256)
+        for method in ("time_forward", "time_backward", "time_numpy_baseline",
+                       "time_reference_twin", "time_inplace"):
+            if method == "time_inplace" and name == "glu":
+                with pytest.raises(NotImplementedError):
+                    getattr(t, method)(name, "float32", 256)
+            else:
+                getattr(t, method)(name, "float32", 256)
+    m.setup("relu")
+    m.peakmem_inplace("relu")
+    m.peakmem_out_of_place("relu")

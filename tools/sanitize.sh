@@ -9,7 +9,7 @@ out=${SANITIZE_DIR:-build/sanitize}
 mkdir -p "$out"
 base=(-std=c11 -O2 -g -Wall -Wextra -Werror -ffp-contract=off -fno-math-errno -fno-trapping-math
       -fno-omit-frame-pointer -pthread -Icsrc)
-declare -A isa_flags=([baseline]="" [avx2]="-mavx2 -mfma" [avx512]="-mavx512f -mavx512dq -mavx512vl -mfma")
+declare -A isa_flags=([baseline]="" [avx2]="-mavx2 -mfma -mf16c" [avx512]="-mavx512f -mavx512dq -mavx512vl -mfma -mf16c")
 
 build_and_run() {  # $1: name, $2...: sanitizer flags
   local name=$1; shift
@@ -24,7 +24,7 @@ build_and_run() {  # $1: name, $2...: sanitizer flags
       cat "$out/k_${name}_$isa.log" >&2; return 1
     fi
   done
-  $CC "${base[@]}" "$@" "${defs[@]}" csrc/fa_dispatch.c csrc/fa_parallel.c tests/c/kernel_check.c \
+  $CC "${base[@]}" "$@" "${defs[@]}" csrc/fa_dispatch.c csrc/fa_parallel.c csrc/fa_api.c tests/c/kernel_check.c \
       "${objs[@]}" -lm -o "$out/kernel_check_$name"
   echo "[$name]"
   # timeout: a deadlock in the pool fails instead of hanging CI; setarch -R: TSan refuses to

@@ -37,8 +37,16 @@ def _load(name):
 
 _baselines = _load("_baselines")
 _peers = _load("_peers")
+_catalogue = _load("_catalogue")
 
-FUNCTIONS = [s.name for s in SPECS]
+try:  # functions along an axis and with array parameters (not in every commit)
+    from fastact._registry import STRUCTURED_SPECS
+except ImportError:
+    STRUCTURED_SPECS = ()
+ROWS = {s.name: s.kind for s in STRUCTURED_SPECS if s.kind in ("axis", "halves")}
+ROW = 128  # their inputs: rows of 128 along the last axis
+
+FUNCTIONS = [s.name for s in SPECS] + [s.name for s in STRUCTURED_SPECS]
 DTYPES = ["float32", "float64"]
 SIZES = [1_000, 100_000]
 RATIO_N = 100_000
@@ -54,14 +62,31 @@ def _function(name):
 
 
 def _params(spec):
-    """The defaults, and 0.5, 1.0, ... for required parameters (as python -m fastact bench)."""
+    """The defaults, and 0.5, 1.0, ... for required parameters (as python -m fastact bench);
+    structured functions: the catalogue's parameters (prelu's weight)."""
+    if spec.name in {s.name for s in STRUCTURED_SPECS}:
+        return _catalogue.params_for(spec.name, spec)
     required = [p.name for p in spec.params if p.default is REQUIRED]
     return dict(spec.defaults(), **{n: 0.5 * (i + 1) for i, n in enumerate(required)})
 
 
-def _inputs(n, dtype):
+def _inputs(n, dtype, name=None):
+    """(x, g): 4 * standard normal and standard normal; rows of ROW elements for functions
+    along an axis (g half as wide for glu)."""
     rng = np.random.default_rng(SEED)
-    return ((rng.standard_normal(n) * 4).astype(dtype), rng.standard_normal(n).astype(dtype))
+    if name in ROWS:
+        n -= n % ROW
+    x, g = (rng.standard_normal(n) * 4).astype(dtype), rng.standard_normal(n).astype(dtype)
+    if name in ROWS:
+        x, g = x.reshape(-1, ROW), g.reshape(-1, ROW)
+        if ROWS[name] == "halves":
+            g = g[:, :ROW // 2].copy()
+    return x, g
+
+
+def _out(f, x, p):
+    """An output array of f(x)'s shape (glu halves its input)."""
+    return np.empty_like(f(x, **p))
 
 
 def _first(candidates):
@@ -99,18 +124,21 @@ class Time:
     def setup(self, name, dtype, n):
         self.f = f = _function(name)
         self.p = _params(f.spec)
-        self.x, self.g = _inputs(n, dtype)
-        self.o, self.work = np.empty_like(self.x), self.x.copy()
+        self.x, self.g = _inputs(n, dtype, name)
+        self.o, self.ob = _out(f, self.x, self.p), np.empty_like(self.x)
+        self.work = self.x.copy()
         self.numpy = _first(_baselines.BASELINES.get(name, ()))
 
     def time_forward(self, name, dtype, n):
         self.f(self.x, **self.p)
 
     def time_inplace(self, name, dtype, n):
+        if self.o.shape != self.x.shape:
+            raise NotImplementedError("no in-place form")
         self.f(self.work, out=self.work, **self.p)
 
     def time_backward(self, name, dtype, n):
-        self.f.backward(self.g, x=self.x, out=self.o, **self.p)
+        self.f.backward(self.g, x=self.x, out=self.ob, **self.p)
 
     def time_numpy_baseline(self, name, dtype, n):
         self.numpy(self.x, self.o, self.p)
@@ -146,13 +174,13 @@ class Ratios:
                 if not cands:
                     continue
                 p = _params(f.spec)
-                x, g = _inputs(RATIO_N, dtype)
-                o = np.empty_like(x)
+                x, g = _inputs(RATIO_N, dtype, name)
+                o, ob = _out(f, x, p), np.empty_like(x)
                 k = len(cands)
                 calls = ([lambda: f(x, out=o, **p)]
                          + [lambda c=c: c.forward(x, o, p) for c in cands]
-                         + [lambda: f.backward(g, x=x, out=o, **p)]
-                         + [lambda c=c: c.backward(g, x, o, p) for c in cands])
+                         + [lambda: f.backward(g, x=x, out=ob, **p)]
+                         + [lambda c=c: c.backward(g, x, ob, p) for c in cands])
                 with np.errstate(all="ignore"):
                     t = _median_ns(calls)
                 cache[name, dtype] = {"forward": min(t[1:k + 1]) / t[0],
@@ -196,17 +224,17 @@ class PeerRatios:
                         continue
                     p = _params(f.spec)
                     for dtype in DTYPES:
-                        x, g = _inputs(RATIO_N, dtype)
-                        o = np.empty_like(x)
+                        x, g = _inputs(RATIO_N, dtype, name)
+                        o, ob = _out(f, x, p), np.empty_like(x)
                         with np.errstate(all="ignore"):
                             y = f(x, **p)
                             mine = {"forward": lambda: f(x, out=o, **p),
-                                    "backward": lambda: f.backward(g, x=x, out=o, **p)}
+                                    "backward": lambda: f.backward(g, x=x, out=ob, **p)}
                             for kind in mine:
                                 try:
                                     call = _peers.call(peer, name, kind, x, g, y, p, 1)
                                     want = (f(x, **p) if kind == "forward"
-                                            else g * f.grad(x, **p))
+                                            else f.backward(g, x=x, **p))
                                     if call is None or not _peers.agrees(call(), want):
                                         continue
                                 except Exception:  # a peer failing is a skipped row
@@ -234,10 +262,12 @@ class Memory:
     def setup(self, name):
         self.f = _function(name)
         self.p = _params(self.f.spec)
-        self.x = _inputs(2 ** 22, "float64")[0]
+        self.x = _inputs(2 ** 22, "float64", name)[0]
 
     def peakmem_out_of_place(self, name):
         self.f(self.x, **self.p)
 
     def peakmem_inplace(self, name):
+        if name in ROWS and ROWS[name] == "halves":
+            raise NotImplementedError("no in-place form")
         self.f(self.x, out=self.x, **self.p)

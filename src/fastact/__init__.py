@@ -149,6 +149,13 @@ def set_num_threads(n):
     _core.set_num_threads(n)
 
 
+def get_include():
+    """The directory to put on Cython's include path for `cimport fastact` (the one holding the
+    fastact package and its __init__.pxd); only needed when the package is not on sys.path,
+    e.g. an editable install."""
+    return _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+
+
 def show_config(file=None):
     """Print the version, the kernels in use, the available ISA paths, compiler, flags, threads."""
     import numpy as np
@@ -172,5 +179,5 @@ def show_config(file=None):
 
 __all__ = ["Activation", "AxisActivation", "HalvesActivation", "ChannelActivation",
            "RandomActivation", "get", "functions", "catalogue", "reference", "show_config",
-           "set_num_threads",
+           "set_num_threads", "get_include",
            "get_num_threads", "__version__"] + list(_by_name)

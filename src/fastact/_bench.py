@@ -230,13 +230,14 @@ def peer_call(peer, name, x, threads=None, kind="forward", g=None, params=None):
 
 # ------------------------------------------------------------------ timing
 
-def measure(cases, repeat, budget_ns=BUDGET_NS):
+def measure(cases, repeat, budget_ns=None):
     """Median ns per execution of each case, over `repeat` rounds that interleave the cases.
 
     A case is a zero-argument callable or a (statement, namespace, setup) triple run by
     timeit (no call overhead added: for per-call costs; setup runs before every measurement,
     so a case can select its own threads or thresholds).  Each measurement loops for about
-    `budget_ns`."""
+    `budget_ns` (default BUDGET_NS, which --budget-ms sets)."""
+    budget_ns = budget_ns or BUDGET_NS
     timers = [timeit.Timer("call()", globals={"call": c}, timer=time.perf_counter_ns)
               if callable(c) else
               timeit.Timer(c[0], c[2], globals=c[1], timer=time.perf_counter_ns) for c in cases]
@@ -695,6 +696,10 @@ def add_arguments(parser):
                              "1e5,1e6 (default 100000)")
     parser.add_argument("--repeat", type=int, default=7,
                         help="measurements per number; the median is shown (default 7)")
+    parser.add_argument("--budget-ms", type=float, default=BUDGET_NS / 1e6,
+                        help="length of one measurement's inner loop (default 3 ms; on a busy "
+                             "machine 1 ms with more --repeat keeps more samples clear of "
+                             "preemption)")
     parser.add_argument("--dtype", choices=DTYPES, action="append",
                         help="restrict to a dtype (repeatable; default both)")
     parser.add_argument("--functions", help="comma-separated names (default: all)")
@@ -727,6 +732,10 @@ def run(args):
         sizes = _sizes(args.n)
         if args.repeat < 1:
             raise ValueError("--repeat must be >= 1")
+        if not args.budget_ms > 0:
+            raise ValueError("--budget-ms must be > 0")
+        global BUDGET_NS
+        BUDGET_NS = int(args.budget_ms * 1e6)
         if args.plot:
             try:
                 import matplotlib  # noqa: F401

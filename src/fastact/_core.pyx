@@ -1,19 +1,24 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """fastact._core: the call path from Python to the C kernels.
 
-Two paths, one contract (see _dtypes.py for the dtype rules):
+Two paths, one set of kernels:
 
-* the fast path: exact ndarrays of float32/float64, C- or F-contiguous, aligned, native byte
-  order, out (if given) of the same dtype and layout, equal to the input or disjoint from it.
-  It reads PyArray_DATA directly (no memoryview acquisition, no copy) and calls the kernel,
-  releasing the GIL and splitting across threads only when the array is large enough to pay.
-* the generic path: everything else (array_likes, other dtypes, strides, byte orders, broadcast
-  g, partial overlap, casting into out).  It validates every argument first (a refused call
-  writes nothing), normalises the inputs to contiguous compute-dtype arrays, runs the same
-  kernel, and casts/copies into out.
+* the fast path: exact ndarrays of float32/float64/float16, C- or F-contiguous, aligned,
+  native byte order, out (if given) of the same dtype and layout, equal to the input or
+  disjoint from it.  It reads PyArray_DATA directly (no memoryview acquisition, no copy) and
+  calls the kernel, releasing the GIL and splitting across threads only when the array is
+  large enough to pay.
+* everything else goes to real NumPy ufuncs built from the same kernels (one per function and
+  mode: f.ufunc, f.grad_ufunc, f.backward_ufunc, f.backward_from_y_ufunc).  NumPy does the
+  iteration, casting, broadcasting, overlap, byte order, where=, dtype=, casting= and order=;
+  the inner loop (csrc/fa_api.c) calls the kernel on contiguous runs and gathers strided ones
+  into small blocks.  Objects overriding __array_ufunc__ (dask, xarray, ...) get their own
+  type back.
 """
 cimport numpy as cnp
 from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.mem cimport PyMem_Malloc
+from cpython.pycapsule cimport PyCapsule_New
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.tuple cimport PyTuple_GET_SIZE
 from libc.math cimport isnan
@@ -21,10 +26,11 @@ from libc.string cimport memset
 
 import numpy as np
 
-from . import _dtypes
+from . import _dtypes  # the structured functions (_structured.pxi)
 from ._registry import REQUIRED
 
 cnp.import_array()
+cnp.import_ufunc()
 
 cdef extern from "fastact.h" nogil:
     ctypedef struct fa_params:
@@ -43,6 +49,8 @@ cdef extern from "fastact.h" nogil:
         FA_BACKWARD_FROM_Y
         FA_F32
         FA_F64
+        FA_F16
+        FA_BF16
     const char *fa_function_name(int fn)
     const char *fa_isa_name(int isa)
     int fa_isa_compiled(int isa)
@@ -53,6 +61,32 @@ cdef extern from "fastact.h" nogil:
     void fa_parallel_run(fa_kernel kernel, size_t n, const void *x, const void *g, void *out,
                          const fa_params *params, size_t itemsize, int nthreads)
     int fa_parallel_workers()
+    size_t FA_DTYPE_ITEMSIZE(int dtype)
+    int FA_TABLE_INDEX(int fn, int mode, int dtype)
+
+cdef extern from "fa_api.h" nogil:
+    ctypedef struct fa_rule:
+        int kind, a, b
+    ctypedef struct fa_function_info:
+        int nparams, defaults_complete, cost, nrules
+        fa_params defaults
+        fa_rule rules[4]
+    ctypedef struct fa_loop:
+        int fn, mode, dtype
+    ctypedef struct fa_c_api:
+        int version
+    enum:
+        FA_MAX_RULES
+    fa_function_info *fa_info  # an array in C
+    const fa_kernel *fa_active
+    int fa_num_threads
+    Py_ssize_t fa_parallel_min
+    fa_loop *fa_loops  # an array in C
+    const fa_c_api fa_c_api_table
+    const char *FA_C_API_CAPSULE
+    int fa_rules_hold(const fa_function_info *info, const fa_params *p)
+    void fa_api_init()
+    void fa_ufunc_loop(char **args, const Py_ssize_t *dims, const Py_ssize_t *steps, void *data)
 
 cdef extern from *:
     """
@@ -75,14 +109,19 @@ cdef extern from *:
 
 FORWARD, GRAD, BACKWARD, BACKWARD_FROM_Y = FA_FORWARD, FA_GRAD, FA_BACKWARD, FA_BACKWARD_FROM_Y
 
-cdef const fa_kernel *_table = NULL
+fa_api_init()
+# The kernel table in use (fa_active), the thread count (fa_num_threads) and the size from
+# which a call goes parallel (fa_parallel_min) live in C (csrc/fa_api.c), shared with the ufunc
+# loops and the C API.
 cdef int _isa = -1
-cdef int _num_threads = 1
-# Below these sizes (elements) the GIL is kept / one thread is used: releasing the GIL costs
-# ~0.1 us and waking a second thread a few us, more than the work they would save.
+# Below these sizes (elements x cost) the GIL is kept / one thread is used: releasing the GIL
+# costs ~0.1 us and waking a second thread a few us, more than the work they would save.
 # Chosen by measurement: `python -m fastact bench --thread-scan` prints the crossovers.
-cdef Py_ssize_t _nogil_min = 16384     # both in units of element x cost (see _invoke)
-cdef Py_ssize_t _parallel_min = 32768
+cdef Py_ssize_t _nogil_min = 16384
+fa_parallel_min = 32768
+
+# The C API for other extensions (see fastact/__init__.pxd): a capsule holding fa_c_api_table.
+_C_API = PyCapsule_New(<void *>&fa_c_api_table, FA_C_API_CAPSULE, NULL)
 
 cdef enum:
     LAYOUT_C = 1
@@ -119,12 +158,12 @@ def usable_isas():
 
 def set_isa(name=None):
     """Select the kernels of ISA `name` (None: the best this CPU runs). Returns its name."""
-    global _table, _isa
+    global fa_active, _isa
     cdef int i
     if name is None:
         for i in range(FA_NUM_ISAS - 1, -1, -1):
             if fa_isa_compiled(i) and fa_isa_supported(i):
-                _table, _isa = fa_kernel_table(i), i
+                fa_active, _isa = fa_kernel_table(i), i
                 return get_isa()
         raise RuntimeError("no usable kernels")  # baseline is always usable
     names = isa_names()
@@ -137,7 +176,7 @@ def set_isa(name=None):
     if not fa_isa_supported(i):
         raise RuntimeError(f"this CPU cannot run ISA {name!r} "
                            f"(usable here: {', '.join(usable_isas())})")
-    _table, _isa = fa_kernel_table(i), i
+    fa_active, _isa = fa_kernel_table(i), i
     return name
 
 
@@ -148,17 +187,17 @@ def get_isa():
 
 def set_num_threads(n):
     """Use up to `n` threads (n >= 1) for large arrays; results do not depend on n."""
-    global _num_threads
+    global fa_num_threads
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"set_num_threads: n must be an int, not {type(n).__name__}")
     if n < 1:
         raise ValueError(f"set_num_threads: n must be >= 1, got {n}")
-    _num_threads = int(n)
+    fa_num_threads = int(n)
 
 
 def get_num_threads():
     """The number of threads large arrays are split across."""
-    return _num_threads
+    return fa_num_threads
 
 
 def pool_workers():
@@ -168,16 +207,16 @@ def pool_workers():
 
 def get_thresholds():
     """(nogil_min, parallel_min): sizes from which the GIL is released / threads are used."""
-    return _nogil_min, _parallel_min
+    return _nogil_min, fa_parallel_min
 
 
 def set_thresholds(nogil_min=None, parallel_min=None):
     """Tune the size thresholds (for measurement; see get_thresholds)."""
-    global _nogil_min, _parallel_min
+    global _nogil_min, fa_parallel_min
     if nogil_min is not None:
         _nogil_min = max(0, int(nogil_min))
     if parallel_min is not None:
-        _parallel_min = max(0, int(parallel_min))
+        fa_parallel_min = max(0, int(parallel_min))
 
 
 # ------------------------------------------------------------------ running a kernel
@@ -186,12 +225,12 @@ cdef inline void _invoke(fa_kernel k, Py_ssize_t n, char *x, char *g, char *out,
                          const fa_params *p, Py_ssize_t itemsize, int cost):
     """Run kernel k; `cost` weighs an element (1: a compare or two, 4: an exp and a division),
     so expensive kernels release the GIL and go parallel on smaller arrays."""
-    cdef int nt = _num_threads
+    cdef int nt = fa_num_threads
     if n * cost < _nogil_min:
         k(<size_t>n, x, g, out, p)
         return
     with nogil:
-        if nt > 1 and n * cost >= _parallel_min:
+        if nt > 1 and n * cost >= fa_parallel_min:
             fa_parallel_run(k, <size_t>n, x, g, out, p, <size_t>itemsize, nt)
         else:
             k(<size_t>n, x, g, out, p)
@@ -203,6 +242,8 @@ cdef inline int _dtype_index(cnp.ndarray a) noexcept:
         return FA_F32
     if t == cnp.NPY_FLOAT64:
         return FA_F64
+    if t == cnp.NPY_FLOAT16:
+        return FA_F16
     return -1
 
 
@@ -225,7 +266,7 @@ cdef inline bint _same_or_disjoint(char *a, char *b, Py_ssize_t nbytes) noexcept
 
 cdef object _fast(int fn, int mode, object a, object b, object out, const fa_params *p,
                   int cost):
-    """The result, or None when the arguments need the generic path."""
+    """The result, or None when the arguments need the ufunc."""
     cdef cnp.ndarray xa, ga, oa
     cdef int dt, lay
     cdef char *gptr = NULL
@@ -252,11 +293,11 @@ cdef object _fast(int fn, int mode, object a, object b, object out, const fa_par
         if lay == 0:
             return None
         gptr = <char *>cnp.PyArray_DATA(ga)
-    k = _table[(fn * FA_NUM_MODES + mode) * FA_NUM_DTYPES + dt]
+    k = fa_active[(fn * FA_NUM_MODES + mode) * FA_NUM_DTYPES + dt]
     if k == NULL:
         return None
     n = cnp.PyArray_SIZE(xa)
-    itemsize = 4 if dt == FA_F32 else 8
+    itemsize = FA_DTYPE_ITEMSIZE(dt)
     xptr = <char *>cnp.PyArray_DATA(xa)
     if out is None:
         oa = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(xa), cnp.PyArray_DIMS(xa), cnp.PyArray_TYPE(xa),
@@ -280,92 +321,104 @@ cdef object _fast(int fn, int mode, object a, object b, object out, const fa_par
     return out
 
 
-def _check_out(str caller, out, tuple shape, rdt):
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"{caller}: out must be a numpy.ndarray, not {type(out).__name__}")
-    if out.shape != shape:
-        raise ValueError(f"{caller}: out has shape {out.shape}, but the result has shape {shape}")
-    if not out.flags.writeable:
-        raise ValueError(f"{caller}: out is read-only")
-    if not np.can_cast(rdt, out.dtype, casting="same_kind"):
-        raise TypeError(f"{caller}: cannot cast the {rdt} result to out's dtype {out.dtype} "
-                        f"with casting='same_kind'")
+# ------------------------------------------------------------------ the ufuncs
+
+# ufunc loops, in NumPy's search order: float16, float32, float64 (bfloat16 added below when
+# ml_dtypes is installed).  Parameters are float64 inputs in every loop.
+cdef int _N_LOOPS = 3
+cdef int _LOOP_DTYPES[3]
+cdef char _LOOP_TYPES[3]
+_LOOP_DTYPES[0] = FA_F16; _LOOP_DTYPES[1] = FA_F32; _LOOP_DTYPES[2] = FA_F64
+_LOOP_TYPES[0] = cnp.NPY_FLOAT16; _LOOP_TYPES[1] = cnp.NPY_FLOAT; _LOOP_TYPES[2] = cnp.NPY_DOUBLE
+
+_keepalive = []  # names and docstrings the ufuncs point into
+
+MODE_NAMES = ("ufunc", "grad_ufunc", "backward_ufunc", "backward_from_y_ufunc")
+
+try:  # bfloat16 from ml_dtypes: registered when the package is importable
+    import ml_dtypes as _ml_dtypes
+    BFLOAT16 = np.dtype(_ml_dtypes.bfloat16)
+except ImportError:
+    BFLOAT16 = None
 
 
-cdef bint _aliases_exactly(out, arr):
-    """True when out and arr are the same elements in the same order (safe to run in place)."""
-    return (out.__array_interface__["data"][0] == arr.__array_interface__["data"][0]
-            and out.strides == arr.strides and out.dtype == arr.dtype)
+cdef object _make_ufunc(int fn, int mode, str fname, tuple pnames):
+    """The ufunc of function fn in `mode`: operands (x, *params) or (g, x|y, *params)."""
+    cdef int narr = 2 if mode == FA_BACKWARD or mode == FA_BACKWARD_FROM_Y else 1
+    cdef int nparams = len(pnames)
+    cdef int nargs = narr + nparams + 1
+    cdef int t, j
+    cdef cnp.PyUFuncGenericFunction *funcs = <cnp.PyUFuncGenericFunction *>PyMem_Malloc(
+        _N_LOOPS * sizeof(cnp.PyUFuncGenericFunction))
+    cdef void **data = <void **>PyMem_Malloc(_N_LOOPS * sizeof(void *))
+    cdef char *types = <char *>PyMem_Malloc(_N_LOOPS * nargs)
+    cdef int *bf_types
+    if funcs == NULL or data == NULL or types == NULL:
+        raise MemoryError()
+    for t in range(_N_LOOPS):
+        funcs[t] = <cnp.PyUFuncGenericFunction>fa_ufunc_loop
+        data[t] = &fa_loops[FA_TABLE_INDEX(fn, mode, _LOOP_DTYPES[t])]
+        for j in range(nargs):
+            types[t * nargs + j] = cnp.NPY_DOUBLE if narr <= j < narr + nparams else _LOOP_TYPES[t]
+    arrays = ("g", "y" if mode == FA_BACKWARD_FROM_Y else "x") if narr == 2 else ("x",)
+    what = ("f(x)", "f'(x)", "g * f'(x)", "g * f'(x) from y = f(x)")[mode]
+    name = f"{fname}.{MODE_NAMES[mode]}".encode()
+    doc = (f"{fname}.{MODE_NAMES[mode]}({', '.join(arrays + pnames)}, /, out=None, *, where=True, "
+           f"casting='same_kind', order='K', dtype=None, subok=True)\n\n"
+           f"{what} of fastact.{fname} as a NumPy ufunc: every operand broadcasts, parameters "
+           f"included (float64; NaN where a parameter is NaN or breaks a rule).\n").encode()
+    _keepalive.extend((name, doc))
+    uf = cnp.PyUFunc_FromFuncAndData(funcs, data, types, _N_LOOPS, narr + nparams, 1,
+                                     cnp.PyUFunc_None, name, doc, 0)
+    if BFLOAT16 is not None:
+        bf_types = <int *>PyMem_Malloc(nargs * sizeof(int))
+        if bf_types == NULL:
+            raise MemoryError()
+        for j in range(nargs):
+            bf_types[j] = cnp.NPY_DOUBLE if narr <= j < narr + nparams else BFLOAT16.num
+        if cnp.PyUFunc_RegisterLoopForType(uf, BFLOAT16.num, <cnp.PyUFuncGenericFunction>fa_ufunc_loop,
+                                          bf_types, &fa_loops[FA_TABLE_INDEX(fn, mode, FA_BF16)]) < 0:
+            raise RuntimeError(f"cannot register the bfloat16 loop of {name.decode()}")
+    return uf
 
 
-cdef object _generic(str caller, int fn, int mode, object a, object b, object out,
-                     const fa_params *p, int cost):
-    cdef str aname = "y" if mode == FA_BACKWARD_FROM_Y else "x"
-    xa = _dtypes.as_input(a, aname)
-    if b is None:
-        rdt = _dtypes.result_dtype(xa.dtype)
-        shape = xa.shape
-    else:
-        ga = _dtypes.as_input(b, "g")
-        rdt = np.result_type(_dtypes.result_dtype(xa.dtype), _dtypes.result_dtype(ga.dtype))
+# ufunc keywords that Activation methods pass through to the ufunc
+_UFUNC_OPTIONS = frozenset(("where", "dtype", "casting", "order", "subok", "signature"))
+_F64 = np.dtype(np.float64)
+
+
+cdef bint _integer_input(object a):
+    """Whether `a` holds bools or integers (computed in float64, unlike the bare ufuncs)."""
+    dt = getattr(a, "dtype", None)
+    if dt is None:
+        if type(a) is float or type(a) is int:
+            return False
         try:
-            shape = np.broadcast_shapes(xa.shape, ga.shape)
-        except ValueError:
-            raise ValueError(f"{caller}: g with shape {ga.shape} and {aname} with shape "
-                             f"{xa.shape} cannot be broadcast together") from None
-    cdt = _dtypes.compute_dtype(rdt)
-    if out is not None:
-        _check_out(caller, out, shape, rdt)
-    cdef int dt = FA_F32 if cdt == _dtypes.F32 else FA_F64
-    cdef fa_kernel k = _table[(fn * FA_NUM_MODES + mode) * FA_NUM_DTYPES + dt]
-    if k == NULL:
-        raise TypeError(f"{caller}: this mode is not available for this function")
-
-    inputs = []
-    for arr in ((xa,) if b is None else (xa, ga)):
-        if arr.shape != shape:
-            arr = np.broadcast_to(arr, shape)
-        inputs.append(np.require(arr, dtype=cdt, requirements=["C", "A"]))
-
-    direct = (out is not None and out.dtype == cdt and out.flags.c_contiguous
-              and out.flags.aligned and out.dtype.isnative)
-    if direct:
-        for arr in inputs:
-            if np.may_share_memory(out, arr) and not _aliases_exactly(out, arr):
-                direct = False
-    target = out if direct else np.empty(shape, dtype=cdt)
-
-    cdef cnp.ndarray xc = inputs[0]
-    cdef cnp.ndarray tc = target
-    cdef cnp.ndarray gc
-    cdef char *gptr = NULL
-    if b is not None:
-        gc = inputs[1]
-        gptr = <char *>cnp.PyArray_DATA(gc)
-    _invoke(k, cnp.PyArray_SIZE(tc), <char *>cnp.PyArray_DATA(xc), gptr,
-            <char *>cnp.PyArray_DATA(tc), p, 4 if dt == FA_F32 else 8, cost)
-
-    if out is None:
-        res = target if rdt == cdt else target.astype(rdt)
-        return res if res.ndim else res[()]
-    if not direct:
-        np.copyto(out, target, casting="same_kind")
-    return out
+            dt = np.asarray(a).dtype
+        except Exception:
+            return False
+    return isinstance(dt, np.dtype) and dt.kind in "biu"
 
 
-# ------------------------------------------------------------------ the function objects
-
-cdef enum:
-    RULE_LT = 0
-    RULE_LE = 1
-    RULE_GE0 = 2
-    RULE_NE0 = 3
-    MAX_RULES = 4
-
-cdef struct rule_t:
-    int kind, a, b
-
-_RULE_CODES = {"lt": RULE_LT, "le": RULE_LE, "ge0": RULE_GE0, "ne0": RULE_NE0}
+def _explain(str caller, tuple names, tuple arrays, out, exc):
+    """Re-raise a ufunc's TypeError naming the argument at fault."""
+    for name, a in zip(names, arrays):
+        dt = getattr(a, "dtype", None)
+        if not isinstance(dt, np.dtype):
+            try:
+                dt = np.asarray(a).dtype
+            except Exception as e:
+                raise TypeError(f"{caller}: {name} must be array_like of real numbers: {e}") from None
+        if dt.kind == "c":
+            raise TypeError(f"{caller}: {name} has complex dtype {dt}; activations are real "
+                            f"functions") from None
+        if not (dt.kind in "biu" or (dt.kind == "f" and dt.itemsize <= 8) or dt == BFLOAT16):
+            raise TypeError(f"{caller}: {name} has dtype {dt}; expected real numbers (float16, "
+                            f"float32, float64, bfloat16, int or bool)") from None
+    if out is not None and "output" in str(exc):
+        raise TypeError(f"{caller}: cannot cast the result to out's dtype "
+                        f"{getattr(out, 'dtype', '?')}: {exc}") from None
+    raise exc
 
 
 cdef class Activation:
@@ -377,6 +430,11 @@ cdef class Activation:
     f.backward(g, x=x, out=None, ...)    g * f'(x) in one pass (out may be g)
     f.backward(g, y=y, out=None, ...)    g * f'(x) from y = f(x), where f.from_y
     f.reference(x, **params)             the pure-NumPy reference (and reference_grad)
+
+    Every method also takes NumPy's ufunc keywords where=, dtype=, casting=, order=, subok=.
+    The NumPy ufuncs themselves, with the parameters as extra broadcastable operands:
+    f.ufunc(x, *params), f.grad_ufunc(x, *params), f.backward_ufunc(g, x, *params),
+    f.backward_from_y_ufunc(g, y, *params) (None unless f.from_y).
     """
 
     cdef void *_vectorcall  # see fa_enable_vectorcall
@@ -384,41 +442,54 @@ cdef class Activation:
     cdef readonly object spec
     cdef int _fn
     cdef int _cost
-    cdef fa_params _defaults
-    cdef bint _defaults_complete
+    cdef int _nparams
+    cdef fa_function_info *_info
     cdef dict _slots  # parameter name -> slot in fa_params
-    cdef int _nrules
-    cdef rule_t _rules[MAX_RULES]
+    cdef readonly object ufunc
+    cdef readonly object grad_ufunc
+    cdef readonly object backward_ufunc
+    cdef readonly object backward_from_y_ufunc
 
     def __init__(self, spec):
         names = function_names()
         if spec.name not in names:
             raise ImportError(f"the C kernels have no function {spec.name!r}")
-        if len(spec.params) > FA_MAX_PARAMS or len(spec.rules) > MAX_RULES:
+        if len(spec.params) > FA_MAX_PARAMS or len(spec.rules) > FA_MAX_RULES:
             raise ImportError(f"{spec.name}: too many parameters or rules for the C side")
         self.name = spec.name
         self.spec = spec
         self._fn = names.index(spec.name)
         self._cost = spec.cost
+        self._nparams = len(spec.params)
         self._slots = {n: i for i, n in enumerate(spec.param_names)}
-        self._nrules = len(spec.rules)
+        info = &fa_info[self._fn]
+        self._info = info
+        memset(info, 0, sizeof(fa_function_info))
+        info.nparams = self._nparams
+        info.cost = spec.cost
+        info.nrules = len(spec.rules)
         for i, rule in enumerate(spec.rules):
-            self._rules[i].kind = _RULE_CODES[rule.kind]
-            self._rules[i].a = self._slots[rule.a]
-            self._rules[i].b = self._slots[rule.b] if rule.b is not None else -1
-        memset(&self._defaults, 0, sizeof(fa_params))
-        self._defaults_complete = False
+            info.rules[i].kind = _RULE_CODES[rule.kind]
+            info.rules[i].a = self._slots[rule.a]
+            info.rules[i].b = self._slots[rule.b] if rule.b is not None else -1
+        try:
+            values = spec.resolve({}, spec.name)
+        except TypeError:  # a required parameter
+            values = None
+        if values is not None:
+            for i, v in enumerate(values):
+                info.defaults.v[i] = v
+            info.defaults_complete = 1
         self._vectorcall = <void *>_activation_vectorcall
         cls = type(self)
         fa_enable_vectorcall(<PyTypeObject *>cls,
                              <Py_ssize_t>(<char *>&self._vectorcall - <char *><PyObject *>self))
-        try:
-            values = spec.resolve({}, spec.name)
-        except TypeError:  # a required parameter
-            return
-        for i, v in enumerate(values):
-            self._defaults.v[i] = v
-        self._defaults_complete = True
+        pnames = tuple(spec.param_names)
+        self.ufunc = _make_ufunc(self._fn, FA_FORWARD, self.name, pnames)
+        self.grad_ufunc = _make_ufunc(self._fn, FA_GRAD, self.name, pnames)
+        self.backward_ufunc = _make_ufunc(self._fn, FA_BACKWARD, self.name, pnames)
+        self.backward_from_y_ufunc = (_make_ufunc(self._fn, FA_BACKWARD_FROM_Y, self.name, pnames)
+                                      if spec.from_y else None)
 
     cdef inline bint _take_param(self, object key, object value, fa_params *p):
         """Store a plain float/int keyword parameter in p; False for anything else (an unknown
@@ -438,40 +509,20 @@ cdef class Activation:
         p.v[<int>slot] = v
         return True
 
-    cdef inline bint _rules_hold(self, const fa_params *p):
-        cdef int i
-        cdef double a, b
-        for i in range(self._nrules):
-            a = p.v[self._rules[i].a]
-            b = p.v[self._rules[i].b] if self._rules[i].b >= 0 else 0.0
-            if self._rules[i].kind == RULE_LT:
-                if not a < b:
-                    return False
-            elif self._rules[i].kind == RULE_LE:
-                if not a <= b:
-                    return False
-            elif self._rules[i].kind == RULE_GE0:
-                if not a >= 0:
-                    return False
-            elif not a != 0:
-                return False
-        return True
-
     cdef int _params(self, dict given, fa_params *p, str method) except -1:
         """Fill p from keyword arguments: plain floats/ints and the declarative rules are
         checked here; anything unusual goes to Spec.resolve for the error message."""
         cdef Py_ssize_t seen = 0
-        if not given and self._defaults_complete:
-            p[0] = self._defaults
+        p[0] = self._info.defaults
+        if not given and self._info.defaults_complete:
             return 0
-        p[0] = self._defaults
         for key, value in given.items():
             if not self._take_param(key, value, p):
                 break
             seen += 1
         # every keyword taken here, and every required parameter among them
-        if (seen == len(given) and (self._defaults_complete or seen == len(self._slots))
-                and self._rules_hold(p)):
+        if (seen == len(given) and (self._info.defaults_complete or seen == self._nparams)
+                and fa_rules_hold(self._info, p)):
             return 0
         values = self.spec.resolve(given, self.name + method)  # raises the right error
         memset(p, 0, sizeof(fa_params))
@@ -479,20 +530,50 @@ cdef class Activation:
             p.v[i] = v
         return 0
 
+    cdef object _via_ufunc(self, int mode, str caller, tuple arrays, object out,
+                           const fa_params *p, dict options):
+        """The call as the ufunc of `mode` with the resolved parameters as operands."""
+        uf = (self.ufunc, self.grad_ufunc, self.backward_ufunc, self.backward_from_y_ufunc)[mode]
+        args = arrays + tuple([p.v[i] for i in range(self._nparams)])
+        kw = options if options is not None else {}
+        if out is not None:
+            if not hasattr(out, "__array_ufunc__"):
+                raise TypeError(f"{caller}: out must be an array (numpy.ndarray), "
+                                f"not {type(out).__name__}")
+            kw["out"] = out
+        if "dtype" not in kw and "signature" not in kw:
+            for a in arrays:
+                if _integer_input(a):  # bool and integers compute in float64
+                    kw["dtype"] = _F64
+                    break
+        names = ("g", "y" if mode == FA_BACKWARD_FROM_Y else "x") if len(arrays) == 2 else ("x",)
+        try:
+            return uf(*args, **kw)
+        except TypeError as exc:
+            _explain(caller, names, arrays, out, exc)
+        except ValueError as exc:
+            if len(arrays) == 2 and "broadcast" in str(exc):
+                raise ValueError(f"{caller}: g with shape {np.shape(arrays[0])} and {names[1]} "
+                                 f"with shape {np.shape(arrays[1])} cannot be broadcast together"
+                                 + ("" if out is None else f" into out of shape {np.shape(out)}"))
+            raise
+
     def __call__(self, x, out=None, **params):
         cdef fa_params p
+        options = _options(params)
         self._params(params, &p, "")
-        r = _fast(self._fn, FA_FORWARD, x, None, out, &p, self._cost)
-        if r is None:
-            r = _generic(self.name, self._fn, FA_FORWARD, x, None, out, &p, self._cost)
-        return r
+        if options is None:
+            r = _fast(self._fn, FA_FORWARD, x, None, out, &p, self._cost)
+            if r is not None:
+                return r
+        return self._via_ufunc(FA_FORWARD, self.name, (x,), out, &p, options)
 
     def inplace(self, x, **params):
         """Compute f(x) into x (a writable float ndarray) and return x."""
         if not isinstance(x, np.ndarray):
             raise TypeError(f"{self.name}.inplace: x must be a numpy.ndarray, "
                             f"not {type(x).__name__}")
-        if x.dtype.kind != "f":
+        if x.dtype.kind != "f" and x.dtype != BFLOAT16:
             raise TypeError(f"{self.name}.inplace: x must have a float dtype to hold the "
                             f"result, not {x.dtype}")
         if not x.flags.writeable:
@@ -502,16 +583,19 @@ cdef class Activation:
     def grad(self, x, out=None, **params):
         """f'(x) as an array."""
         cdef fa_params p
+        options = _options(params)
         self._params(params, &p, ".grad")
-        r = _fast(self._fn, FA_GRAD, x, None, out, &p, self._cost)
-        if r is None:
-            r = _generic(self.name + ".grad", self._fn, FA_GRAD, x, None, out, &p, self._cost)
-        return r
+        if options is None:
+            r = _fast(self._fn, FA_GRAD, x, None, out, &p, self._cost)
+            if r is not None:
+                return r
+        return self._via_ufunc(FA_GRAD, self.name + ".grad", (x,), out, &p, options)
 
     def backward(self, g, x=None, *, y=None, out=None, **params):
         """g * f'(x) in one fused pass, from x= or (where from_y) from the output y=."""
         cdef fa_params p
         cdef int mode
+        options = _options(params)
         self._params(params, &p, ".backward")
         if (x is None) == (y is None):
             raise TypeError(f"{self.name}.backward() needs exactly one of x= or y=")
@@ -524,10 +608,11 @@ cdef class Activation:
             mode, a = FA_BACKWARD, x
         if g is None:
             raise TypeError(f"{self.name}.backward(): g must be array_like, not None")
-        r = _fast(self._fn, mode, a, g, out, &p, self._cost)
-        if r is None:
-            r = _generic(self.name + ".backward", self._fn, mode, a, g, out, &p, self._cost)
-        return r
+        if options is None:
+            r = _fast(self._fn, mode, a, g, out, &p, self._cost)
+            if r is not None:
+                return r
+        return self._via_ufunc(mode, self.name + ".backward", (g, a), out, &p, options)
 
     def reference(self, x, **params):
         """f(x) by the pure-NumPy reference (fastact.reference)."""
@@ -558,6 +643,22 @@ cdef class Activation:
         return (_lookup, (self.name,))
 
 
+_RULE_CODES = {"lt": 0, "le": 1, "ge0": 2, "ne0": 3}  # enum fa_rule_kind
+
+
+cdef dict _options(dict params):
+    """Pop NumPy's ufunc keywords (where=, dtype=, ...) out of params; None when there are none."""
+    if not params:
+        return None
+    cdef dict found = None
+    for key in _UFUNC_OPTIONS:
+        if key in params:
+            if found is None:
+                found = {}
+            found[key] = params.pop(key)
+    return found
+
+
 def _lookup(name):
     from . import get
     return get(name)
@@ -578,7 +679,7 @@ cdef object _activation_vectorcall(object callable, PyObject **args, size_t narg
         return _call_general(self, args, nargs, kwnames)
     if nargs == 2:
         out = <object>args[1]
-    p = self._defaults
+    p = self._info.defaults
     for i in range(nkw):
         key = (<object>kwnames)[i]
         if key == "out" and nargs == 1:
@@ -587,7 +688,8 @@ cdef object _activation_vectorcall(object callable, PyObject **args, size_t narg
             taken += 1
         else:
             return _call_general(self, args, nargs, kwnames)
-    if not (self._defaults_complete or taken == len(self._slots)) or not self._rules_hold(&p):
+    if (not (self._info.defaults_complete or taken == self._nparams)
+            or not fa_rules_hold(self._info, &p)):
         return _call_general(self, args, nargs, kwnames)
     r = _fast(self._fn, FA_FORWARD, <object>args[0], None, out, &p, self._cost)
     if r is not None:

@@ -1,4 +1,5 @@
-"""The dtype contract, in one place (shared by the generic call path and the references).
+"""The dtype contract of the structured functions (_structured.pxi), which have their own
+call path; the elementwise functions get theirs from their NumPy ufuncs (see _core.pyx).
 
 - float32 and float64 are computed natively and preserved;
 - float16 is computed in float32 and rounded back;

@@ -1,7 +1,7 @@
 # The structured functions (csrc/fa_structured.h): softmax, log_softmax and softmin along any
 # axis, glu, and prelu, mpelu and rrelu with array-valued parameters and extra outputs.
 # Included at the end of _core.pyx: it shares its ISA selection, thread settings, GIL/thread
-# thresholds (_nogil_min, _parallel_min) and dtype rules.
+# thresholds (_nogil_min, fa_parallel_min) and dtype rules.
 #
 # One call path serves all seven: an argument is brought to the compute dtype, native and
 # aligned, contiguous in *some* axis order (C, F, channels-last... are taken as they are; other
@@ -38,6 +38,25 @@ cdef extern from "fa_structured.h" nogil:
 cdef size_t _ST_COL_BLOCK = 128  # columns per parallel block (a multiple of a cache line)
 
 
+# out= checks of the structured call path (the elementwise functions leave them to NumPy)
+def _check_out(str caller, out, tuple shape, rdt):
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{caller}: out must be a numpy.ndarray, not {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"{caller}: out has shape {out.shape}, but the result has shape {shape}")
+    if not out.flags.writeable:
+        raise ValueError(f"{caller}: out is read-only")
+    if not np.can_cast(rdt, out.dtype, casting="same_kind"):
+        raise TypeError(f"{caller}: cannot cast the {rdt} result to out's dtype {out.dtype} "
+                        f"with casting='same_kind'")
+
+
+cdef bint _aliases_exactly(out, arr):
+    """True when out and arr are the same elements in the same order (safe to run in place)."""
+    return (out.__array_interface__["data"][0] == arr.__array_interface__["data"][0]
+            and out.strides == arr.strides and out.dtype == arr.dtype)
+
+
 def structured_names():
     """The structured functions the C kernels implement, in table order."""
     return [fa_structured_name(i).decode() for i in range(FA_NUM_STRUCTURED)]
@@ -52,13 +71,13 @@ cdef fa_struct_kernel _st_kernel(int fn, int mode, int dt) noexcept:
 
 cdef void _st_invoke(fa_struct_kernel k, fa_struct_call *c, Py_ssize_t n, int cost):
     """Run k over the whole view: as _invoke, by rows or column blocks across threads."""
-    cdef int nt = _num_threads
+    cdef int nt = fa_num_threads
     if c.outer == 0 or c.inner == 0 or c.len == 0:
         return
     if n * cost < _nogil_min:
         k(c, 0, c.outer, 0, c.inner)
         return
-    if n * cost < _parallel_min:
+    if n * cost < fa_parallel_min:
         nt = 1
     with nogil:
         fa_struct_run(k, c, nt, _ST_COL_BLOCK)
@@ -223,10 +242,12 @@ cdef class StructuredActivation:
 cdef inline bint _plain_c(object x):
     """An exact float32/float64 ndarray, C-contiguous, aligned, native (the fast path)."""
     cdef cnp.ndarray a
+    cdef int dt
     if type(x) is not cnp.ndarray:
         return False
     a = <cnp.ndarray>x
-    return _dtype_index(a) >= 0 and (_layout(a) & LAYOUT_C) != 0
+    dt = _dtype_index(a)  # float16 too for the elementwise kernels; not for these
+    return (dt == FA_F32 or dt == FA_F64) and (_layout(a) & LAYOUT_C) != 0
 
 
 # ------------------------------------------------------------------ softmax family
