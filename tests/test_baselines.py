@@ -8,11 +8,10 @@ import pytest
 
 import fastact
 from fastact import _baselines
-from fastact._bench import bench_params
-from fastact._registry import SPECS
+from fastact._catalogue import params_for
 
-CASES = [(s.name, i) for s in SPECS if s.name in _baselines.BASELINES
-         for i in range(len(_baselines.BASELINES[s.name]))]
+CASES = [(n, i) for n in fastact.functions() if n in _baselines.BASELINES
+         for i in range(len(_baselines.BASELINES[n]))]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -23,19 +22,24 @@ def test_baseline_agrees_with_reference(name, index, dtype):
         pytest.skip(f"{cand.needs} not installed")
     f = fastact.get(name)
     rng = np.random.default_rng(7)
-    x = (rng.standard_normal(4099) * 4).astype(dtype)
-    g = rng.standard_normal(4099).astype(dtype)
+    x = (rng.standard_normal(4098) * 4).astype(dtype)  # even: glu halves it
+    g = rng.standard_normal(4098 // 2 if name == "glu" else 4098).astype(dtype)
     rtol = 1e-5 if dtype == "float32" else 1e-12
     for extra in ({},) + _baselines.VARIANTS.get(name, ()):
-        p = dict(bench_params(f.spec), **extra)
-        o = np.full_like(x, np.nan)
+        p = dict(params_for(name, f.spec), **extra)
+        want = f.reference(x, **p)
+        o = np.full_like(want, np.nan)
         with np.errstate(all="ignore"):
             cand.forward(x, o, p)
-        np.testing.assert_allclose(o, f.reference(x, **p), rtol=rtol, atol=rtol)
+        np.testing.assert_allclose(o, want, rtol=rtol, atol=rtol)
         o = np.full_like(x, np.nan)
         with np.errstate(all="ignore"):
             cand.backward(g, x, o, p)
-        np.testing.assert_allclose(o, g * f.reference_grad(x, **p), rtol=rtol, atol=rtol)
+        # elementwise: g f'(x) from the reference; along an axis: the vector-Jacobian
+        # product, from fastact's backward (itself tested against its reference)
+        want = (g * f.reference_grad(x, **p) if hasattr(f, "reference_grad")
+                else f.backward(g, x=x, **p))
+        np.testing.assert_allclose(o, want, rtol=rtol, atol=rtol)
 
 
 def test_every_catalogue_name_is_known():

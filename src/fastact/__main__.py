@@ -20,14 +20,27 @@ def main(argv=None) -> int:
         description=_bench.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     _bench.add_arguments(p_bench)
 
+    from . import _bench_structured
+
+    p_bst = sub.add_parser(
+        "bench-structured", help="speed of softmax, log_softmax, prelu, rrelu vs peers and copy",
+        description=_bench_structured.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _bench_structured.add_arguments(p_bst)
+
     p_acc = sub.add_parser(
         "accuracy", help="max ULP error of every kernel vs a wider reference",
-        description="Max error in ULPs of each function's value and derivative: float32 "
+        description="Every function of the registry: exact (piecewise-linear) ones must equal "
+                    "their reference bit for bit; smooth ones are measured in ULPs, float32 "
                     "against the reference formula in float64, float64 against it in "
                     "np.longdouble. Exits 1 if any bound the registry states is exceeded.")
     p_acc.add_argument("functions", nargs="*", help="function names (default: all)")
     p_acc.add_argument("--exhaustive", action="store_true",
-                       help="float32: all 2^32 inputs (minutes per function) instead of a sample")
+                       help="float32: all 2^32 inputs (about a minute per function and dtype), "
+                            "float64: 2^24 random inputs, instead of a sample")
+    p_acc.add_argument("--markdown", metavar="FILE",
+                       help="also write the table as markdown (docs/accuracy.md) with the command, "
+                            "the machine and the date")
+    p_acc.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p_acc.add_argument("--dtype", choices=("float32", "float64"), action="append",
                        help="restrict to a dtype (repeatable)")
     p_acc.add_argument("--isa", help="use this ISA's kernels (default: the best this CPU runs)")
@@ -61,6 +74,8 @@ def main(argv=None) -> int:
 
     if args.command == "bench":
         return _bench.run(args) or 0
+    if args.command == "bench-structured":
+        return _bench_structured.run(args) or 0
     if args.command == "accuracy":
         from . import _accuracy, _core
 
@@ -68,8 +83,10 @@ def main(argv=None) -> int:
             _core.set_isa(args.isa)
         names = [fastact.get(n).name for n in args.functions] or None
         print(f"fastact {fastact.__version__}, kernels: {_core.get_isa()}")
+        command = "python -m fastact " + " ".join(argv if argv is not None else sys.argv[1:])
         ok = _accuracy.table(names, tuple(args.dtype or ("float32", "float64")),
-                             exhaustive=args.exhaustive)
+                             exhaustive=args.exhaustive, progress=not args.no_progress,
+                             markdown=args.markdown, command=command.strip())
         return 0 if ok else 1
     if args.command == "docs":
         if args.choosing:

@@ -80,14 +80,19 @@ def _where_pos_copy(o, x, value=None):
     np.copyto(o, x if value is None else value, where=x > 0)
 
 
-def _elu_like(x, o, alpha, scale=1.0, inner=1.0):
-    """scale * alpha * expm1(inner * min(x, 0)), and scale * x where x > 0."""
+def _negative_part(x, o, inner):
+    """min(inner * x, 0) into o (inner > 0)."""
     if inner != 1.0:
         np.multiply(x, inner, out=o)
         np.minimum(o, 0, out=o)
     else:
         np.minimum(x, 0, out=o)
-    np.expm1(o, out=o)
+    return o
+
+
+def _elu_like(x, o, alpha, scale=1.0, inner=1.0):
+    """scale * alpha * expm1(inner * min(x, 0)), and scale * x where x > 0."""
+    np.expm1(_negative_part(x, o, inner), out=o)
     o *= scale * alpha
     if scale == 1.0:
         np.copyto(o, x, where=x > 0)
@@ -97,12 +102,7 @@ def _elu_like(x, o, alpha, scale=1.0, inner=1.0):
 
 def _elu_like_grad(g, x, o, alpha, scale=1.0, inner=1.0):
     """g * scale * alpha * inner * exp(inner * min(x, 0)), g * scale where x > 0."""
-    if inner != 1.0:
-        np.multiply(x, inner, out=o)
-        np.minimum(o, 0, out=o)
-    else:
-        np.minimum(x, 0, out=o)
-    np.exp(o, out=o)
+    np.exp(_negative_part(x, o, inner), out=o)
     o *= scale * alpha * inner
     np.copyto(o, scale, where=x > 0)
     o *= g

@@ -101,16 +101,42 @@ def register_cases(provider, inputs_for=None):
     EXTRA_INPUTS.update(inputs_for or {})
 
 
+ROW = 128  # functions along an axis: rows of this many elements
+
+
 def case_inputs(name, n, dtype):
-    return EXTRA_INPUTS[name](n, dtype) if name in EXTRA_INPUTS else inputs(n, dtype)
+    """(x, g) for function `name`: 1-D for elementwise functions; rows of ROW elements for
+    functions along an axis (g half as wide for glu)."""
+    if name in EXTRA_INPUTS:
+        return EXTRA_INPUTS[name](n, dtype)
+    from ._registry import STRUCTURED_BY_NAME
+
+    spec = STRUCTURED_BY_NAME.get(name)
+    if spec is None or spec.kind not in ("axis", "halves"):
+        return inputs(n, dtype)
+    x, g = inputs(max(n // ROW, 1) * ROW, dtype)
+    x = x.reshape(-1, ROW)
+    g = g.reshape(-1, ROW)[:, :ROW // 2].copy() if spec.kind == "halves" else g.reshape(-1, ROW)
+    return x, g
+
+
+def want_backward(f, g, x, p):
+    """g f'(x) from the reference (elementwise), or fastact's vector-Jacobian product (along
+    an axis; itself tested against its reference)."""
+    if hasattr(f, "reference_grad"):
+        return g * f.reference_grad(x, **p)
+    return f.backward(g, x=x, **p)
 
 
 def cases(names=None):
     """[(label, name, params)]: every registered function (or those in `names`) at
     `bench_params`, then its parameter variants (fastact._baselines.VARIANTS; gelu with
-    approximate='tanh' is "gelu(tanh)"), then the rows of register_cases providers."""
+    approximate='tanh' is "gelu(tanh)"), the structured functions at the catalogue's
+    parameters, then the rows of register_cases providers (which replace the rows of the
+    names they cover)."""
     from ._baselines import VARIANTS
-    from ._registry import SPECS
+    from ._catalogue import params_for
+    from ._registry import SPECS, STRUCTURED_SPECS
 
     out, seen = [], set()
     for provider in EXTRA_CASES:
@@ -124,6 +150,9 @@ def cases(names=None):
         for extra in VARIANTS.get(spec.name, ()):
             label = f"{spec.name}({','.join(str(v) for v in extra.values())})"
             out.append((label, spec.name, dict(base, **extra)))
+    for spec in STRUCTURED_SPECS:
+        if (names is None or spec.name in names) and spec.name not in seen:
+            out.append((spec.name, spec.name, params_for(spec.name, spec)))
     for provider in EXTRA_CASES:
         out += [c for c in provider() if names is None or c[1] in names]
     return out
@@ -150,25 +179,28 @@ def fastact_calls(name, x, g, params):
     import fastact
 
     f = fastact.get(name)
-    o, p = np.empty_like(x), params
+    p = params
     y = f(x, **p)
+    o, ob = np.empty_like(y), np.empty_like(x)
     calls = {"forward": lambda: f(x, out=o, **p),
-             "backward": lambda: f.backward(g, x=x, out=o, **p)}
+             "backward": lambda: f.backward(g, x=x, out=ob, **p)}
     if f.spec.from_y:
-        calls["backward_y"] = lambda: f.backward(g, y=y, out=o, **p)
+        calls["backward_y"] = lambda: f.backward(g, y=y, out=ob, **p)
     return calls, y
 
 
 def baseline_calls(name, x, g, params):
     """{kind: [(spelling, zero-argument callable)]}: the idiomatic NumPy/SciPy baselines of
     fastact._baselines that are available here, each writing into a preallocated output."""
+    import fastact
     from . import _baselines
 
-    o = np.empty_like(x)
+    o = np.empty_like(fastact.get(name)(x, **params))  # the output's shape (glu halves x)
+    ob = np.empty_like(x)
     out = {"forward": [], "backward": []}
     for c in _baselines.available(name):
         out["forward"].append((c.spelling, lambda c=c: c.forward(x, o, params)))
-        out["backward"].append((c.backward_spelling, lambda c=c: c.backward(g, x, o, params)))
+        out["backward"].append((c.backward_spelling, lambda c=c: c.backward(g, x, ob, params)))
     return out
 
 
@@ -188,7 +220,7 @@ def peer_call(peer, name, x, threads=None, kind="forward", g=None, params=None):
     call = _peers.call(peer, name, kind, x, g, y, p, threads or fastact.get_num_threads())
     if call is not None:
         with np.errstate(all="ignore"):
-            want = f.reference(x, **p) if kind == "forward" else g * f.reference_grad(x, **p)
+            want = f.reference(x, **p) if kind == "forward" else want_backward(f, g, x, p)
         if not _peers.agrees(call(), want):
             raise ValueError("differs from the reference"
                              + (" (float64 computed in float32?)" if x.dtype == np.float64
@@ -198,13 +230,14 @@ def peer_call(peer, name, x, threads=None, kind="forward", g=None, params=None):
 
 # ------------------------------------------------------------------ timing
 
-def measure(cases, repeat, budget_ns=BUDGET_NS):
+def measure(cases, repeat, budget_ns=None):
     """Median ns per execution of each case, over `repeat` rounds that interleave the cases.
 
     A case is a zero-argument callable or a (statement, namespace, setup) triple run by
     timeit (no call overhead added: for per-call costs; setup runs before every measurement,
     so a case can select its own threads or thresholds).  Each measurement loops for about
-    `budget_ns`."""
+    `budget_ns` (default BUDGET_NS, which --budget-ms sets)."""
+    budget_ns = budget_ns or BUDGET_NS
     timers = [timeit.Timer("call()", globals={"call": c}, timer=time.perf_counter_ns)
               if callable(c) else
               timeit.Timer(c[0], c[2], globals=c[1], timer=time.perf_counter_ns) for c in cases]
@@ -663,6 +696,10 @@ def add_arguments(parser):
                              "1e5,1e6 (default 100000)")
     parser.add_argument("--repeat", type=int, default=7,
                         help="measurements per number; the median is shown (default 7)")
+    parser.add_argument("--budget-ms", type=float, default=BUDGET_NS / 1e6,
+                        help="length of one measurement's inner loop (default 3 ms; on a busy "
+                             "machine 1 ms with more --repeat keeps more samples clear of "
+                             "preemption)")
     parser.add_argument("--dtype", choices=DTYPES, action="append",
                         help="restrict to a dtype (repeatable; default both)")
     parser.add_argument("--functions", help="comma-separated names (default: all)")
@@ -695,6 +732,10 @@ def run(args):
         sizes = _sizes(args.n)
         if args.repeat < 1:
             raise ValueError("--repeat must be >= 1")
+        if not args.budget_ms > 0:
+            raise ValueError("--budget-ms must be > 0")
+        global BUDGET_NS
+        BUDGET_NS = int(args.budget_ms * 1e6)
         if args.plot:
             try:
                 import matplotlib  # noqa: F401

@@ -44,9 +44,9 @@ class Side:
         if self.kind == "none":
             return "none"
         if self.kind == "hard":
-            return f"hard: {_num(self.level)} for x {'<' if side == 'left' else '>'} " \
-                   f"{_num(self.from_x)}"
-        return f"soft: -> {_num(self.level)}"
+            return f"hard ({_num(self.level)} for x {'<' if side == 'left' else '>'} " \
+                   f"{_num(self.from_x)})"
+        return f"soft (-> {_num(self.level)})"
 
 
 @dataclass(frozen=True)

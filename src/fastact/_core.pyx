@@ -500,7 +500,7 @@ cdef class Activation:
             return False
         if type(value) is float:
             v = PyFloat_AS_DOUBLE(value)
-        elif type(value) is int:
+        elif type(value) is int and -(1 << 53) <= value <= (1 << 53):  # exact in a double
             v = <double>value
         else:
             return False
@@ -576,6 +576,8 @@ cdef class Activation:
         if x.dtype.kind != "f" and x.dtype != BFLOAT16:
             raise TypeError(f"{self.name}.inplace: x must have a float dtype to hold the "
                             f"result, not {x.dtype}")
+        if not x.flags.writeable:
+            raise ValueError(f"{self.name}.inplace: x is read-only")
         return self(x, out=x, **params)
 
     def grad(self, x, out=None, **params):

@@ -102,7 +102,11 @@ class Spec:
                     f"{caller}(): parameter {p.name!r} must be a real number, "
                     f"not {type(v).__name__}"
                 )
-            v = float(v)
+            try:
+                v = float(v)
+            except OverflowError:  # an int beyond the float range
+                raise ValueError(f"{caller}(): parameter {p.name!r} is too large for a float "
+                                 f"(got an int of {int(v).bit_length()} bits)") from None
             if math.isnan(v):
                 raise ValueError(f"{caller}(): parameter {p.name!r} is NaN")
             values[p.name] = v
@@ -187,15 +191,18 @@ for _spec in SPECS:
 del _spec, _n
 
 
+def _md_cell(text):
+    return str(text).replace("|", "\\|")
+
+
+def _md_param(p):
+    return p.name + (" (required)" if p.default is REQUIRED else f"={p.default!r}")
+
+
 def markdown_table() -> str:
     """The README's table of functions, generated from the registry (a test keeps them equal;
     `python -m fastact docs` prints it)."""
-
-    def cell(text):
-        return str(text).replace("|", "\\|")
-
-    def param(p):
-        return p.name + (" (required)" if p.default is REQUIRED else f"={p.default!r}")
+    cell, param = _md_cell, _md_param
 
     rows = ["| function | aliases | f(x) | f'(x) | parameters | backward from y |",
             "|---|---|---|---|---|---|"]
@@ -235,6 +242,8 @@ class StructuredSpec:
     rules: tuple = ()
     cost: int = 1          # as Spec.cost
     sign: float = 1.0      # softmin: -1 (softmax of -x)
+    # x values where the derivative jumps, given the params (as Spec.kinks)
+    kinks: Callable[[Mapping[str, object]], list] = lambda p: []
     # max ULP error vs a float64 (for float32) / longdouble (for float64) reference:
     # (value, derivative)
     ulp: Mapping[str, tuple] = field(default_factory=lambda: {"float32": (0, 0), "float64": (0, 0)})
@@ -271,12 +280,14 @@ STRUCTURED_SPECS: tuple = (
                    ulp={"float32": (3, 5), "float64": (3, 5)}),
     StructuredSpec("prelu", "channel", "x if x > 0 else weight * x (weight per channel)",
                    "1 if x > 0 else weight; d/dweight = sum of g * x over x <= 0", "relu",
+                   kinks=lambda p: [0.0],
                    params=(ChannelParam("weight", doc="slope for x <= 0: a scalar or one per "
                                         "channel (axis 1)"),),
                    ulp={"float32": (0, 0), "float64": (0, 0)}),
     StructuredSpec("mpelu", "channel", "x if x > 0 else alpha (e^(beta x) - 1)",
                    "1 if x > 0 else alpha beta e^(beta x); d/dalpha = e^(beta x) - 1, "
                    "d/dbeta = alpha x e^(beta x) on x <= 0", "smooth", cost=4,
+                   kinks=lambda p: [0.0],
                    params=(ChannelParam("alpha", 1.0, "scale of the negative part, scalar or "
                                         "per channel"),
                            ChannelParam("beta", 1.0, "rate of the negative part (>= 0), scalar "
@@ -284,6 +295,7 @@ STRUCTURED_SPECS: tuple = (
                    ulp={"float32": (3, 4), "float64": (3, 4)}),
     StructuredSpec("rrelu", "random", "x if x >= 0 else a * x, a ~ U(lower, upper) per element "
                    "in training, (lower + upper) / 2 otherwise", "1 if x >= 0 else a", "relu",
+                   kinks=lambda p: [0.0],
                    params=(Param("lower", 1.0 / 8, "lowest slope"),
                            Param("upper", 1.0 / 3, "highest slope (>= lower)")),
                    rules=(Rule("le", "lower", "upper"),),
@@ -297,12 +309,10 @@ assert not set(STRUCTURED_BY_NAME) & set(BY_NAME)
 def structured_markdown_table() -> str:
     """The README's table of the structured functions (`python -m fastact docs`)."""
 
-    def cell(text):
-        return str(text).replace("|", "\\|")
+    cell = _md_cell
 
     def param(p):
-        return p.name + (" (required)" if p.default is REQUIRED else f"={p.default!r}") + (
-            " (per channel)" if isinstance(p, ChannelParam) else "")
+        return _md_param(p) + (" (per channel)" if isinstance(p, ChannelParam) else "")
 
     extra = {"axis": "axis=-1 (int, tuple or None); backward from y",
              "halves": "axis=-1; backward from x", "channel": "backward(param_grads=True)",

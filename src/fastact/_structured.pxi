@@ -311,6 +311,13 @@ cdef class AxisActivation(StructuredActivation):
             _sref.normalize_axes(axis, xa.ndim, caller)
             cdt = _dtypes.compute_dtype(_dtypes.result_dtype(xa.dtype))
             y = self(xa.astype(cdt, copy=False), axis=axis)
+            r = self._general(FA_BACKWARD_FROM_Y, y, g, out, axis, caller)
+            if out is None:  # y was computed in cdt: the result keeps x's (and g's) dtype
+                rdt = np.result_type(_dtypes.result_dtype(xa.dtype),
+                                     _dtypes.result_dtype(np.asarray(g).dtype))
+                if r.dtype != rdt:
+                    r = r.astype(rdt)
+            return r
         return self._general(FA_BACKWARD_FROM_Y, y, g, out, axis, caller)
 
     cdef _general(self, int mode, a, g, out, axis, str caller):
