@@ -34,28 +34,32 @@ CASES = [  # (name, call on (x, g, params)); a plain, a parametric and a from-y 
 ]
 
 
-def softmax(x, axis=-1):  # a stand-in axis function (NumPy), exercised through the hooks
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def softmax_backward_y(g, y, axis=-1):
-    return y * (g - (g * y).sum(axis=axis, keepdims=True))
-
-
-def prelu(x, w):
-    return np.where(x > 0, x, w * x)
-
-
 def hooked(x, g):
-    """Axis functions with the axis (1) split across chunks, and a per-channel weight."""
+    """The structured functions: softmax (forward, backward from y and from x) with the axis
+    (1) split across chunks, and prelu with a per-channel weight (forward and backward)."""
     w = np.linspace(0.05, 0.5, 40).astype(np.float32)
-    if _dask.is_dask(x):
-        y = _dask.along_axis(softmax, (x,), axis=1)
-        return [y, _dask.along_axis(softmax_backward_y, (g, y), axis=1),
-                _dask.with_operands(prelu, x, (w,))]
-    y = softmax(x, axis=1)
-    return [y, softmax_backward_y(g, y, axis=1), prelu(x, w)]
+    y = fastact.softmax(x, axis=1)
+    return [y, fastact.softmax.backward(g, y=y, axis=1), fastact.log_softmax.backward(g, x=x, axis=1),
+            fastact.prelu(x, weight=w), fastact.prelu.backward(g, x=x, weight=w)]
+
+
+def test_structured_functions_stay_lazy():
+    x, g, dx, dg = data()
+    for got, want in zip(hooked(dx, dg), hooked(x, g)):
+        assert isinstance(got, da.Array)
+        assert same_bits(got.compute(scheduler="synchronous"), want)
+
+
+def test_hooks_for_other_axis_functions():
+    x, g, dx, dg = data()
+
+    def center(a, axis):
+        return a - a.mean(axis=axis, keepdims=True)
+
+    r = _dask.along_axis(center, (dx,), axis=1)
+    assert r.chunks[1] == (40,) and same_bits(r.compute(scheduler="synchronous"), center(x, 1))
+    r = _dask.with_operands(np.multiply, dx, (np.arange(40, dtype=np.float32),))
+    assert r.chunks == dx.chunks and same_bits(r.compute(scheduler="synchronous"), x * np.arange(40, dtype=np.float32))
 
 
 def test_lazy_on_the_local_scheduler():
@@ -81,7 +85,7 @@ def test_local_cluster_two_processes():
                                   dashboard_address=None, silence_logs=50) as cluster, \
             distributed.Client(cluster) as client:
         lazy = [call(fastact.get(name.split(".")[0]), dx, dg) for name, call in CASES]
-        assert dx.numblocks[1] == 2  # the axis of the axis functions is split across chunks
+        assert dx.numblocks[1] == 2  # softmax's axis and prelu's channels span two chunks
         lazy_hooked = hooked(dx, dg)
         results = client.compute(lazy + lazy_hooked, sync=True)
         workers = client.run(lambda: __import__("os").getpid())
@@ -89,4 +93,4 @@ def test_local_cluster_two_processes():
     for (name, call), got in zip(CASES, results):
         assert same_bits(got, call(fastact.get(name.split(".")[0]), x, g)), name
     for got, want in zip(results[len(CASES):], hooked(x, g)):
-        assert got.shape == want.shape and np.allclose(got, want, rtol=1e-6, atol=0)
+        assert same_bits(got, want)

@@ -11,7 +11,10 @@ Every function is an object in the style of a NumPy ufunc::
     fastact.sigmoid.reference(x)                 # the pure-NumPy reference
     fastact.get("logistic") is fastact.sigmoid   # lookup by name or alias
 
-Parameters are keywords (``fastact.leaky_relu(x, negative_slope=0.2)``).  The catalogue is
+Parameters are keywords (``fastact.leaky_relu(x, negative_slope=0.2)``).  Each elementwise
+function also has real NumPy ufuncs (``f.ufunc``, ``f.grad_ufunc``, ``f.backward_ufunc``,
+``f.backward_from_y_ufunc``) taking the parameters as broadcastable operands; dask, xarray and
+other ``__array_ufunc__`` types get their own type back.  The catalogue is
 ``fastact.functions()``; ``fastact.show_config()`` tells which kernels run.
 
 Environment: FASTACT_ISA=baseline|avx2|avx512 forces a kernel set; FASTACT_NUM_THREADS sets

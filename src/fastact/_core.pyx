@@ -401,20 +401,12 @@ cdef bint _integer_input(object a):
 
 
 def _explain(str caller, tuple names, tuple arrays, out, exc):
-    """Re-raise a ufunc's TypeError naming the argument at fault."""
+    """Re-raise a ufunc's TypeError naming the argument at fault (the dtype contract's
+    messages, _dtypes.as_input)."""
     for name, a in zip(names, arrays):
         dt = getattr(a, "dtype", None)
-        if not isinstance(dt, np.dtype):
-            try:
-                dt = np.asarray(a).dtype
-            except Exception as e:
-                raise TypeError(f"{caller}: {name} must be array_like of real numbers: {e}") from None
-        if dt.kind == "c":
-            raise TypeError(f"{caller}: {name} has complex dtype {dt}; activations are real "
-                            f"functions") from None
-        if not (dt.kind in "biu" or (dt.kind == "f" and dt.itemsize <= 8) or dt == BFLOAT16):
-            raise TypeError(f"{caller}: {name} has dtype {dt}; expected real numbers (float16, "
-                            f"float32, float64, bfloat16, int or bool)") from None
+        if dt is None or dt != BFLOAT16:
+            _dtypes.as_input(a, name)
     if out is not None and "output" in str(exc):
         raise TypeError(f"{caller}: cannot cast the result to out's dtype "
                         f"{getattr(out, 'dtype', '?')}: {exc}") from None
@@ -541,6 +533,11 @@ cdef class Activation:
                 raise TypeError(f"{caller}: out must be an array (numpy.ndarray), "
                                 f"not {type(out).__name__}")
             kw["out"] = out
+        if "subok" not in kw:
+            for a in arrays:  # ndarray subclasses give base ndarrays, as documented
+                if type(a) is not cnp.ndarray and isinstance(a, cnp.ndarray):
+                    kw["subok"] = False
+                    break
         if "dtype" not in kw and "signature" not in kw:
             for a in arrays:
                 if _integer_input(a):  # bool and integers compute in float64

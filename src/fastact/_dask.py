@@ -19,6 +19,27 @@ def is_dask(obj):
     return type(obj).__module__.startswith("dask.") and hasattr(obj, "map_blocks")
 
 
+def result_dtype(arrays):
+    """fastact's result dtype for these operands: floats kept, bool and integers float64."""
+    import numpy as np
+
+    dts = [a.dtype if a.dtype.kind == "f" else np.dtype(np.float64) for a in arrays]
+    return np.result_type(*dts)
+
+
+def axis_backward(g, a, axis, f, from_y):
+    """Block function: an axis function's backward from y (from_y) or from x."""
+    return f.backward(g, y=a, axis=axis) if from_y else f.backward(g, x=a, axis=axis)
+
+
+def channel_method(*blocks, axis, f, method, params):
+    """Block function: a per-channel function's method on blocks holding every channel."""
+    del axis  # the blocks hold the whole channel axis; the method knows where it is
+    if method == "backward":
+        return f.backward(blocks[0], x=blocks[1], **params)
+    return getattr(f, method)(blocks[0], **params)
+
+
 def _meta(x, dtype):
     import numpy as np
 

@@ -11,6 +11,7 @@
 from libc.stdint cimport uint64_t
 import numbers
 
+from . import _dask
 from . import _reference_structured as _sref
 from ._registry import STRUCTURED_SPECS, ChannelParam
 
@@ -265,6 +266,8 @@ cdef class AxisActivation(StructuredActivation):
     def __call__(self, x, axis=-1, out=None):
         cdef cnp.ndarray xa, oa
         cdef Py_ssize_t ax, nd, i, outer = 1, inner = 1
+        if out is None and type(axis) is int and _dask.is_dask(x):
+            return _dask.along_axis(self, (x,), axis, dtype=_dask.result_dtype((x,)))
         if out is None and type(axis) is int and _plain_c(x):
             # fast path: a C-contiguous float array along one axis
             xa = <cnp.ndarray>x
@@ -297,6 +300,10 @@ cdef class AxisActivation(StructuredActivation):
         caller = self.name + ".backward"
         if (x is None) == (y is None):
             raise TypeError(f"{caller}() needs exactly one of x= or y=")
+        a = x if y is None else y
+        if out is None and type(axis) is int and (_dask.is_dask(g) or _dask.is_dask(a)):
+            return _dask.along_axis(_dask.axis_backward, (g, a), axis, f=self,
+                                    from_y=y is not None, dtype=_dask.result_dtype((g, a)))
         if g is None:
             raise TypeError(f"{caller}(): g must be array_like, not None")
         if y is None:
@@ -572,7 +579,16 @@ cdef class ChannelActivation(StructuredActivation):
                 grads[p.name] = dw.astype(rdt)
         return res, grads
 
+    cdef object _lazy(self, str method, tuple arrays, dict params):
+        """A lazy dask array when an operand is one: blocks hold every channel (axis 1)."""
+        return _dask.along_axis(_dask.channel_method, arrays,
+                                1 if getattr(arrays[len(arrays) - 1], "ndim", 0) >= 2 else 0,
+                                f=self, method=method, params=params,
+                                dtype=_dask.result_dtype(arrays))
+
     def __call__(self, x, out=None, **params):
+        if out is None and _dask.is_dask(x):
+            return self._lazy("__call__", (x,), params)
         return self._apply(FA_FORWARD, x, None, out, params, self.name)
 
     def inplace(self, x, **params):
@@ -587,6 +603,8 @@ cdef class ChannelActivation(StructuredActivation):
 
     def grad(self, x, out=None, **params):
         """d f / d x as an array."""
+        if out is None and _dask.is_dask(x):
+            return self._lazy("grad", (x,), params)
         return self._apply(FA_GRAD, x, None, out, params, self.name + ".grad")
 
     def backward(self, g, x=None, *, out=None, param_grads=False, **params):
@@ -596,6 +614,8 @@ cdef class ChannelActivation(StructuredActivation):
             raise TypeError(f"{caller}() needs x=")
         if g is None:
             raise TypeError(f"{caller}(): g must be array_like, not None")
+        if out is None and not param_grads and (_dask.is_dask(x) or _dask.is_dask(g)):
+            return self._lazy("backward", (g, x), params)
         return self._apply(FA_BACKWARD, x, g, out, params, caller, bool(param_grads))
 
     def reference(self, x, **params):
