@@ -225,7 +225,7 @@ def decode_params(b: Bytes, spec):
             continue  # default (or missing when required)
         given[p.name] = PARAM_VALUES[min(k - 3, len(PARAM_VALUES) - 1)](b)
     if b.chance(24):
-        given[b.pick(["alpha", "negative_slop", "x", "axis", "dtype"])] = 1.0
+        given[b.pick(["alpha", "negative_slop", "xx", "axis", "dtype"])] = 1.0  # ("x" is backward's)
     # a required parameter left out most of the time would make most calls refusals
     for p in spec.params:
         if p.name not in given and spec.defaults().get(p.name, None) is None and not b.chance(8):

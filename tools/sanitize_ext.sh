@@ -44,9 +44,9 @@ esac
 # copy the sources (tracked and new files, not build products) and build in place
 mkdir -p "$dest"
 stamp="$dest/.flags"
-rm -rf "${dest:?}/csrc" "$dest/src" "$dest/tests"
+rm -rf "${dest:?}/csrc" "$dest/src" "$dest/tests" "$dest/tools"
 tar -c --exclude='*.so' --exclude='_core.c' --exclude='__pycache__' --exclude='*.egg-info' \
-    csrc src tests setup.py pyproject.toml README.md | tar -x -C "$dest"
+    csrc src tests tools setup.py pyproject.toml README.md | tar -x -C "$dest"
 [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$flags" ] || rm -rf "$dest/build"
 echo "$flags" > "$stamp"
 (cd "$dest" && CC=$CC CFLAGS="$flags" LDFLAGS="$flags" "$root/$PY" setup.py -q build_ext --inplace \
