@@ -4,9 +4,12 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 DEPS   := $(VENV)/.deps-stamp
 BUILT  := $(VENV)/.build-stamp
-SOURCES := $(wildcard csrc/*.c csrc/*.h csrc/*.inc src/fastact/*.pyx) setup.py pyproject.toml
+SOURCES := $(wildcard csrc/*.c csrc/*.h csrc/*.inc src/fastact/*.pyx src/fastact/*.pxi) setup.py pyproject.toml
 
-.PHONY: all build test test-isa bench bench-full accuracy accuracy-exhaustive peers asv sanitize clean
+.PHONY: all build test test-isa bench bench-full bench-compare bench-baseline performance accuracy \
+	accuracy-exhaustive peers asv asv-check sanitize golden clean fuzz asan tsan sanitize-ci \
+	memcheck test-slow bench-gil test-aarch64
+N ?= 10
 
 all: test
 
@@ -16,7 +19,7 @@ $(PY):
 $(DEPS): $(PY) Makefile
 	$(PY) -m pip install -q --disable-pip-version-check -U pip
 	$(PY) -m pip install -q --disable-pip-version-check "setuptools>=64" wheel "Cython>=3" "numpy>=2" \
-		pytest hypothesis pytest-benchmark
+		pytest hypothesis pytest-benchmark scipy matplotlib scikit-learn
 	touch $@
 
 $(BUILT): $(DEPS) $(SOURCES)
@@ -27,19 +30,36 @@ build: $(BUILT)
 
 test: $(BUILT)
 	bash tools/sanitize.sh
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests -m "not slow"
+	$(MAKE) --no-print-directory sanitize-ci
 
-# the main job: ns/element of fastact vs the NumPy reference (and peers, where installed)
+# the main job: ns/element of fastact vs idiomatic NumPy/SciPy, the copy roofline, speedups
 bench: $(BUILT)
 	$(PY) -m fastact bench
+	$(PY) -m fastact bench-structured
 
-# everything, with the peers (PyTorch, ONNX Runtime, numexpr, SciPy) installed first
+# everything, with the peers (PyTorch, ONNX Runtime, OpenVINO, JAX, numexpr) installed first
 bench-full: peers
 	$(PY) -m fastact bench --peers
+	$(PY) -m fastact bench-structured
 	$(PY) -m pytest -q bench --benchmark-only
 
+# speedups over idiomatic NumPy vs a saved pytest-benchmark baseline (the first run saves it);
+# fails when any falls more than 20% below; bench-baseline saves a new baseline
+bench-compare: $(BUILT)
+	$(PY) tools/bench_compare.py
+
+bench-baseline: $(BUILT)
+	$(PY) tools/bench_compare.py --save
+
+# docs/performance.md: one full run with the peers, 1 thread pinned to one core
+performance: peers
+	taskset -c 1 $(PY) -m fastact bench --peers --threads 1 --n 100000,1000000 \
+		--markdown docs/performance.md
+
 peers: $(DEPS)
-	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0 onnxruntime onnx numexpr scipy asv
+	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0 onnxruntime onnx openvino \
+		jax numexpr asv virtualenv
 
 accuracy: $(BUILT)
 	$(PY) -m fastact accuracy
@@ -47,8 +67,30 @@ accuracy: $(BUILT)
 accuracy-exhaustive: $(BUILT)
 	$(PY) -m fastact accuracy --exhaustive
 
+# asv history: the last N commits of main (default 10; `make asv N=5`), each built in its own
+# virtualenv, then HEAD in the dev venv, then the dashboard (.asv/html); --quick: one sample
+# per benchmark (the track_ ratios take medians themselves)
+ASV := $(VENV)/bin/asv
 asv: peers
-	$(VENV)/bin/asv run --quick --python=same --show-stderr
+	$(ASV) machine --yes >/dev/null
+	mkdir -p build && git rev-list --max-count=$(N) main > build/asv-commits.txt
+	nice -n 10 $(ASV) run --quick --show-stderr --skip-existing-commits HASHFILE:build/asv-commits.txt
+	nice -n 10 $(ASV) run --quick --python=same --show-stderr \
+		--set-commit-hash $$(git rev-parse HEAD)
+	$(ASV) publish
+
+# the published dashboard in headless Chromium (Debian's chromium + chromium-driver, Selenium):
+# screenshots in build/, fails on a JS console error, a missing graph or an empty series
+asv-check: $(DEPS)
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+	$(PY) -m pip install -q --disable-pip-version-check selenium
+	$(PY) tools/asv_check.py --html .asv/html --out build
+
+# regenerate the exact oracle tests/data/golden.json (mpmath; the tests only read the file)
+golden: $(DEPS)
+	$(PY) -m pip install -q --disable-pip-version-check mpmath
+	$(PY) tools/gen_golden.py
 
 # the C kernels alone under AddressSanitizer + UBSan (also part of `make test`)
 sanitize:
@@ -56,3 +98,45 @@ sanitize:
 
 clean:
 	rm -rf build src/fastact/_core.c src/fastact/*.so $(BUILT)
+
+# ---------------------------------------------------------------- hardening (tools/, tests/)
+# coverage-guided fuzzing of the public API for SECONDS seconds (corpus kept in build/fuzz)
+SECONDS ?= 60
+$(VENV)/.atheris-stamp: $(DEPS)
+	$(PY) -m pip install -q --disable-pip-version-check atheris
+	touch $@
+
+fuzz: $(BUILT) $(VENV)/.atheris-stamp
+	mkdir -p build/fuzz/corpus
+	$(PY) tools/fuzz.py -max_total_time=$(SECONDS) -timeout=30 -rss_limit_mb=4096 \
+		-artifact_prefix=build/fuzz/ -print_final_stats=1 build/fuzz/corpus
+
+# the extension built with ASan+UBSan / TSan, driven by pytest (tools/sanitize_ext.sh): the
+# whole suite (asan) or the threaded tests (tsan); sanitize-ci is the fast subset `make test` runs
+asan: $(DEPS)
+	bash tools/sanitize_ext.sh asan tests -q -x -p no:cacheprovider -m "not slow"
+
+tsan: $(DEPS)
+	bash tools/sanitize_ext.sh tsan
+
+sanitize-ci: $(DEPS)
+	bash tools/sanitize_ext.sh asan tests/test_refusals.py tests/test_fuzz_smoke.py \
+		tests/test_api.py -q -x -p no:cacheprovider -k "not any_layout and not _env and not cli"
+	FASTACT_CONCURRENCY_ROUNDS=1 bash tools/sanitize_ext.sh tsan tests/test_concurrency.py \
+		-q -x -p no:cacheprovider
+
+# 10^5 calls of every method of every function: no leak, refcounts unchanged (a few minutes)
+memcheck: $(BUILT)
+	FASTACT_LEAK_CALLS=100000 $(PY) -m pytest -q tests/test_memory.py
+
+# huge arrays (> 2^31 elements; skipped when the memory is not there)
+test-slow: $(BUILT)
+	$(PY) -m pytest -q tests -m slow -rs
+
+# two Python threads on two cores vs one (the GIL is released in the kernels)
+bench-gil: $(BUILT)
+	$(PY) tools/gil_bench.py
+
+# the portable kernels and tests/c cross-compiled for aarch64 and run under qemu-user
+test-aarch64:
+	bash tools/test_aarch64.sh

@@ -54,7 +54,8 @@ class BuildExt(build_ext):
                 ["csrc/fa_kernels.c"], output_dir=out_dir, include_dirs=["csrc"],
                 macros=[("FA_ISA", isa)], extra_postargs=KERNEL_FLAGS + flags,
                 depends=["csrc/fastact.h", "csrc/fa_math.inc", "csrc/fa_functions.inc",
-                         "csrc/fa_loops.inc"])
+                         "csrc/fa_loops.inc", "csrc/fa_structured.h", "csrc/fa_structured.inc",
+                         "csrc/fa_structured_table.inc"])
             ext.define_macros.append((f"FA_FLAGS_{isa.upper()}",
                                       '"' + " ".join(KERNEL_FLAGS + flags) + '"'))
             if isa != "baseline":
@@ -69,10 +70,11 @@ class BuildExt(build_ext):
 extensions = [
     Extension(
         "fastact._core",
-        sources=["src/fastact/_core.pyx", "csrc/fa_dispatch.c", "csrc/fa_parallel.c"],
+        sources=["src/fastact/_core.pyx", "csrc/fa_dispatch.c", "csrc/fa_parallel.c",
+                 "csrc/fa_structured.c"],
         include_dirs=["csrc", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
-        depends=["csrc/fastact.h"],
+        depends=["csrc/fastact.h", "csrc/fa_structured.h", "src/fastact/_structured.pxi"],
     )
 ]
 

@@ -73,6 +73,7 @@
 #include "fa_math.inc"
 #include "fa_functions.inc"
 #include "fa_loops.inc"
+#include "fa_structured.inc"
 #undef T
 #undef U
 #undef FA_N
@@ -146,6 +147,7 @@
 #include "fa_math.inc"
 #include "fa_functions.inc"
 #include "fa_loops.inc"
+#include "fa_structured.inc"
 
 /* ------------------------------------------------------------------ the table */
 #define FA_FROM_Y_ENTRY_0(name, sfx) NULL
@@ -161,3 +163,6 @@
     [FA_TABLE_INDEX(FA_FN_##name, FA_BACKWARD_FROM_Y, FA_F64)] = FA_FROM_Y_ENTRY_##from_y(name, f64),
 
 const fa_kernel FA_CAT(fa_kernel_table, FA_ISA)[FA_TABLE_SIZE] = {FA_FUNCTION_LIST(FA_TABLE_ROW)};
+
+/* ------------------------------------------------------------------ structured kernels */
+#include "fa_structured_table.inc"

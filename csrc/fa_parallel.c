@@ -22,6 +22,12 @@ void fa_parallel_run(fa_kernel kernel, size_t n, const void *x, const void *g, v
     kernel(n, x, g, out, params);
 }
 
+void fa_parallel_for(fa_range_body body, void *ctx, size_t n, size_t block, int nthreads)
+{
+    (void)block, (void)nthreads;
+    if (n) body(ctx, 0, n);
+}
+
 int fa_parallel_workers(void) { return 0; }
 
 #else
@@ -36,11 +42,9 @@ int fa_parallel_workers(void) { return 0; }
 #define FA_SPIN_ROUNDS 20000 /* ~10-50 us of polling before a worker sleeps */
 
 typedef struct job {
-    fa_kernel kernel;
-    const char *x, *g;
-    char *out;
-    const fa_params *params;
-    size_t n, itemsize, block, nblocks;
+    fa_range_body body; /* runs items [begin, end) */
+    void *ctx;
+    size_t n, block, nblocks;
     atomic_size_t next; /* the next block to claim */
 } job;
 
@@ -61,8 +65,7 @@ static void run_blocks(job *j)
     while ((b = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->nblocks) {
         const size_t start = b * j->block;
         const size_t m = j->n - start < j->block ? j->n - start : j->block;
-        const size_t off = start * j->itemsize;
-        j->kernel(m, j->x + off, j->g ? j->g + off : NULL, j->out + off, j->params);
+        j->body(j->ctx, start, start + m);
     }
 }
 
@@ -138,6 +141,22 @@ static void ensure_workers(int count, unsigned long gen)
     }
 }
 
+/* An elementwise kernel call, cut into ranges of elements. */
+typedef struct elementwise_job {
+    fa_kernel kernel;
+    const char *x, *g;
+    char *out;
+    const fa_params *params;
+    size_t itemsize;
+} elementwise_job;
+
+static void elementwise_range(void *ctx, size_t begin, size_t end)
+{
+    const elementwise_job *e = (const elementwise_job *)ctx;
+    const size_t off = begin * e->itemsize;
+    e->kernel(end - begin, e->x + off, e->g ? e->g + off : NULL, e->out + off, e->params);
+}
+
 void fa_parallel_run(fa_kernel kernel, size_t n, const void *x, const void *g, void *out,
                      const fa_params *params, size_t itemsize, int nthreads)
 {
@@ -149,15 +168,25 @@ void fa_parallel_run(fa_kernel kernel, size_t n, const void *x, const void *g, v
         kernel(n, x, g, out, params);
         return;
     }
-    job j = {.kernel = kernel, .x = (const char *)x, .g = (const char *)g, .out = (char *)out,
-             .params = params, .n = n, .itemsize = itemsize, .block = block,
-             .nblocks = (n + block - 1) / block};
+    elementwise_job e = {.kernel = kernel, .x = (const char *)x, .g = (const char *)g,
+                         .out = (char *)out, .params = params, .itemsize = itemsize};
+    fa_parallel_for(elementwise_range, &e, n, block, nthreads);
+}
+
+void fa_parallel_for(fa_range_body body, void *ctx, size_t n, size_t block, int nthreads)
+{
+    if (block == 0) block = 1;
+    if (nthreads <= 1 || n <= block) {
+        if (n) body(ctx, 0, n);
+        return;
+    }
+    job j = {.body = body, .ctx = ctx, .n = n, .block = block, .nblocks = (n + block - 1) / block};
     atomic_init(&j.next, 0);
 
     pthread_mutex_lock(&pool_lock);
     if (busy) { /* another thread's job is in flight: do not queue behind it */
         pthread_mutex_unlock(&pool_lock);
-        kernel(n, x, g, out, params);
+        body(ctx, 0, n);
         return;
     }
     const unsigned long gen = atomic_load_explicit(&generation, memory_order_relaxed);

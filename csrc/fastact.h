@@ -100,6 +100,10 @@ const fa_kernel *fa_kernel_table(int isa);
  * see fa_parallel.c.  Same results as one call of `kernel`, bit for bit. */
 void fa_parallel_run(fa_kernel kernel, size_t n, const void *x, const void *g, void *out,
                      const fa_params *params, size_t itemsize, int nthreads);
+/* Run body(ctx, begin, end) over [0, n) cut into ranges of `block` items, split across up to
+ * `nthreads` threads (the caller included); the ranges do not depend on nthreads. */
+typedef void (*fa_range_body)(void *ctx, size_t begin, size_t end);
+void fa_parallel_for(fa_range_body body, void *ctx, size_t n, size_t block, int nthreads);
 /* Pool threads started so far (for show_config and tests). */
 int fa_parallel_workers(void);
 

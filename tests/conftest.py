@@ -44,20 +44,24 @@ def threads():
     _core.set_thresholds(*th)
 
 
-def golden_path():
-    here = pathlib.Path(__file__).resolve().parent.parent
-    for cand in (os.environ.get("FASTACT_GOLDEN"), here.parent / "shared" / "data" / "golden.json",
-                 here / "tests" / "data" / "golden.json"):
+GOLDEN = pathlib.Path(__file__).resolve().parent / "data" / "golden.json"
+
+
+def shared_golden_path():
+    """The independent oracle of the project's steering tools (../shared/data/golden.json,
+    or FASTACT_SHARED_GOLDEN), or None: a user's clone does not have it."""
+    root = pathlib.Path(__file__).resolve().parent.parent
+    for cand in (os.environ.get("FASTACT_SHARED_GOLDEN"),
+                 root.parent / "shared" / "data" / "golden.json",
+                 root.parent.parent / "shared" / "data" / "golden.json"):
         if cand and pathlib.Path(cand).is_file():
             return pathlib.Path(cand)
     return None
 
 
-def load_golden():
-    path = golden_path()
-    if path is None:
-        return []
-    return json.loads(path.read_text())["records"]
+def load_golden(path=GOLDEN):
+    """The records of an oracle file (tests/data/golden.json, made by tools/gen_golden.py)."""
+    return json.loads(pathlib.Path(path).read_text())["records"]
 
 
 def params_for(spec, rng=None):

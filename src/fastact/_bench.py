@@ -1,26 +1,33 @@
-"""Speed of fastact against its pure-NumPy reference, in ns per element.
+"""Speed of fastact against the NumPy a good programmer writes, and against the peers.
 
-For every registered function and dtype at n elements (inputs: 4 * standard normal, fixed
-seed, so both sides of every kink are hit) two tables:
+For every registered function (and parameter variant, such as gelu's approximate='tanh') and
+dtype at each n (inputs: 4 * standard normal, fixed seed, so both sides of every kink are hit),
+one row per kind:
 
-  f(x)         fastact (new output array) vs fastact.reference; and np.copyto(o, x) of the
-               same bytes, the memory roofline, with fastact's time relative to it
-  derivatives  f.grad(x) vs reference_grad(x);  f.backward(g, x=x) vs g * reference_grad(x)
+  forward      f(x, out=o)                  vs the fastest idiomatic NumPy/SciPy spelling
+  backward     f.backward(g, x=x, out=o)    vs the fastest idiomatic g * f'(x)
+  backward_y   f.backward(g, y=y, out=o)    (functions with a derivative from y; --peers only)
 
-then the per-call cost at n=16 (float32, out= given) against np.tanh(x, out=o), NumPy's own
-ufunc overhead (target: ratio <= 0.5), and a summary: which functions are >= 3x faster than
-the reference at float32.  speed = reference time / fastact time.  Every time is the median of
---repeat measurements, each an inner loop of a few ms; the sides of a ratio are measured
-interleaved in the same process, so machine noise hits both.  The exit code is 0 whatever
-the speeds (it is a report).
+The baselines are declared in fastact/_baselines.py (np.maximum(x, 0, out=o), np.tanh,
+np.logaddexp(x, 0), the faster of scipy.special.expit and 1/(1+np.exp(-x)), ...), each with a
+note where its edge values differ.  speed = baseline time / fastact time.  copy is np.copyto
+of the same bytes (one thread; for backward, 1.5x the elements: it reads two arrays), the
+memory roofline, with fastact's time relative to it.  The correctness twins of
+fastact.reference are not the baseline (asv tracks them as a second series).
 
---peers adds speed columns against PyTorch (CPU), ONNX Runtime (a one-node model where an
-ONNX op matches the function), numexpr and scipy.special.expit, each where importable,
-with the same thread count as fastact: peer time / fastact time, each peer measured in turn
-with fastact alone; "-" where a peer is missing, has no matching op or disagrees with the
-reference.  On a small shared machine a busy neighbour slows multi-threaded calls (a peer's
-static split waits for its descheduled thread; fastact's pool lets the caller take the
-blocks instead): the header shows the load; --threads 1 isolates the kernels.
+--peers adds PyTorch (aten kernels with out=, and the autograd backward kernels such as
+aten.threshold_backward / sigmoid_backward), ONNX Runtime (one-node models with I/O binding),
+OpenVINO, JAX (jit, vjp for backward) and numexpr, each where importable (skipped when not),
+with fastact's thread count; each measured in an interleaved pair with fastact (peer time /
+fastact time).  A peer that disagrees with the reference, or computes float64 in float32,
+is left out ("-").  Each row then gets its bound: the looser of 0.8x the fastest of baseline
+and peers, and 1.1x the copy; "ok" when fastact is within it.  --markdown PATH writes that
+table (docs/performance.md) with the machine and the command.
+
+Every time is the median of --repeat measurements, each an inner loop of a few ms, the sides
+of a ratio interleaved in the same process so that machine noise hits both.  Progress goes to
+stderr.  --plot FILE draws the speedups as a bar chart (needs matplotlib).  Then the per-call
+cost at n=16 (float32, out= given) against np.tanh(x, out=o), NumPy's own ufunc overhead.
 
 --thread-scan instead times relu, sigmoid and tanh at 2^10..2^20 elements with one thread and
 with all threads and prints the size from which threads win (how parallel_min in
@@ -31,7 +38,6 @@ The same cases drive the asv suite (bench/benchmarks) and pytest-benchmark (benc
 """
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import os
@@ -43,17 +49,21 @@ import timeit
 
 import numpy as np
 
+from . import _peers
+
 DTYPES = ("float32", "float64")
 SIZES = (16, 100_000)  # the per-call regime and the throughput regime
 SEED = 20240601
 BUDGET_NS = 3_000_000  # inner-loop length of one measurement
-SPEED_TARGET = 3.0  # vs the reference at n=1e5 float32
 PER_CALL = ("tanh", "relu", "sigmoid")  # n=16 with out=, vs np.tanh(x, out=o)
 PER_CALL_TARGET = 0.5
 SCAN_FUNCTIONS = ("relu", "sigmoid", "tanh")
 SCAN_SIZES = tuple(2 ** k for k in range(10, 21))
 NOGIL_SIZES = tuple(2 ** k for k in range(6, 17))
 NEVER = 2 ** 62  # a threshold no array reaches
+PEER_FACTOR, COPY_FACTOR = 0.8, 1.1  # the bound: <= 0.8x the fastest peer, or 1.1x a copy
+KINDS = ("forward", "backward", "backward_y")
+PEERS = _peers.PEERS
 
 
 # ------------------------------------------------------------------ the cases
@@ -76,13 +86,86 @@ def inputs(n, dtype, seed=SEED):
             rng.standard_normal(n).astype(dtype))
 
 
-def operations(name, x, g):
+# Hook for modules that add rows of their own (functions along an axis, array parameters):
+# register_cases(provider, inputs_for) -- see there.
+EXTRA_CASES: list = []
+EXTRA_INPUTS: dict = {}
+
+
+def register_cases(provider, inputs_for=None):
+    """Add benchmark rows: `provider()` returns [(label, name, params)]; `inputs_for` maps a
+    function name to callable(n, dtype) -> (x, g) where 1-D 4*normal inputs do not fit
+    (2-D rows for softmax, say).  The rows then appear in the bench, the markdown table, the
+    plot and asv like every other."""
+    EXTRA_CASES.append(provider)
+    EXTRA_INPUTS.update(inputs_for or {})
+
+
+ROW = 128  # functions along an axis: rows of this many elements
+
+
+def case_inputs(name, n, dtype):
+    """(x, g) for function `name`: 1-D for elementwise functions; rows of ROW elements for
+    functions along an axis (g half as wide for glu)."""
+    if name in EXTRA_INPUTS:
+        return EXTRA_INPUTS[name](n, dtype)
+    from ._registry import STRUCTURED_BY_NAME
+
+    spec = STRUCTURED_BY_NAME.get(name)
+    if spec is None or spec.kind not in ("axis", "halves"):
+        return inputs(n, dtype)
+    x, g = inputs(max(n // ROW, 1) * ROW, dtype)
+    x = x.reshape(-1, ROW)
+    g = g.reshape(-1, ROW)[:, :ROW // 2].copy() if spec.kind == "halves" else g.reshape(-1, ROW)
+    return x, g
+
+
+def want_backward(f, g, x, p):
+    """g f'(x) from the reference (elementwise), or fastact's vector-Jacobian product (along
+    an axis; itself tested against its reference)."""
+    if hasattr(f, "reference_grad"):
+        return g * f.reference_grad(x, **p)
+    return f.backward(g, x=x, **p)
+
+
+def cases(names=None):
+    """[(label, name, params)]: every registered function (or those in `names`) at
+    `bench_params`, then its parameter variants (fastact._baselines.VARIANTS; gelu with
+    approximate='tanh' is "gelu(tanh)"), the structured functions at the catalogue's
+    parameters, then the rows of register_cases providers (which replace the rows of the
+    names they cover)."""
+    from ._baselines import VARIANTS
+    from ._catalogue import params_for
+    from ._registry import SPECS, STRUCTURED_SPECS
+
+    out, seen = [], set()
+    for provider in EXTRA_CASES:
+        for c in provider():
+            seen.add(c[1])
+    for spec in SPECS:
+        if (names is not None and spec.name not in names) or spec.name in seen:
+            continue
+        base = bench_params(spec)
+        out.append((spec.name, spec.name, base))
+        for extra in VARIANTS.get(spec.name, ()):
+            label = f"{spec.name}({','.join(str(v) for v in extra.values())})"
+            out.append((label, spec.name, dict(base, **extra)))
+    for spec in STRUCTURED_SPECS:
+        if (names is None or spec.name in names) and spec.name not in seen:
+            out.append((spec.name, spec.name, params_for(spec.name, spec)))
+    for provider in EXTRA_CASES:
+        out += [c for c in provider() if names is None or c[1] in names]
+    return out
+
+
+def operations(name, x, g, params=None):
     """{kind: (fastact call, reference call)} of zero-argument callables for f(x), grad and
-    backward of function `name` on (x, g), with `bench_params`."""
+    backward of function `name` on (x, g): fastact next to its correctness twin in
+    fastact.reference (the asv suite tracks these as a second series)."""
     import fastact
 
     f = fastact.get(name)
-    p = bench_params(f.spec)
+    p = bench_params(f.spec) if params is None else params
     return {
         "f": (lambda: f(x, **p), lambda: f.reference(x, **p)),
         "grad": (lambda: f.grad(x, **p), lambda: f.reference_grad(x, **p)),
@@ -90,125 +173,58 @@ def operations(name, x, g):
     }
 
 
-# ------------------------------------------------------------------ peers
-
-def _torch_call(torch, name, p, x, threads):
-    F = torch.nn.functional
-    ops = {
-        "identity": lambda t: t.clone(),
-        "hard_sigmoid": F.hardsigmoid,
-        "step": lambda t: torch.heaviside(t, torch.tensor(p["at_zero"], dtype=t.dtype)),
-        "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh,
-    }
-    op = ops.get(name) or (lambda t: getattr(F, name)(t, **p))  # same parameter names
-    torch.set_num_threads(threads)
-    t = torch.from_numpy(x)
-    return lambda: op(t)
-
-
-def _onnx_node(name, p):
-    """(op, attributes, constant inputs) of the one ONNX node computing `name`, or None."""
-    simple = {"identity": "Identity", "relu": "Relu", "hardswish": "HardSwish",
-              "sigmoid": "Sigmoid", "tanh": "Tanh"}
-    if name in simple:
-        return simple[name], {}, []
-    return {
-        "relu6": lambda: ("Clip", {}, [0.0, 6.0]),
-        "hardtanh": lambda: ("Clip", {}, [p["min_val"], p["max_val"]]),
-        "leaky_relu": lambda: ("LeakyRelu", {"alpha": p["negative_slope"]}, []),
-        "hard_sigmoid": lambda: ("HardSigmoid", {"alpha": 1 / 6, "beta": 0.5}, []),
-        "hardshrink": lambda: ("Shrink", {"lambd": p["lambd"], "bias": 0.0}, []),
-        "softshrink": lambda: ("Shrink", {"lambd": p["lambd"], "bias": p["lambd"]}, []),
-    }.get(name, lambda: None)()
-
-
-def _onnxruntime_call(ort, name, p, x, threads):
-    node = _onnx_node(name, p)
-    if node is None:
-        return None
-    from onnx import helper, numpy_helper
-
-    op, attrs, consts = node
-    elem = helper.np_dtype_to_tensor_dtype(x.dtype)
-    inits = [numpy_helper.from_array(np.array(c, x.dtype), f"c{i}")
-             for i, c in enumerate(consts)]
-    graph = helper.make_graph(
-        [helper.make_node(op, ["x"] + [c.name for c in inits], ["y"], **attrs)], name,
-        [helper.make_tensor_value_info("x", elem, ["n"])],
-        [helper.make_tensor_value_info("y", elem, ["n"])], initializer=inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    model.ir_version = min(model.ir_version, 9)  # what this onnxruntime reads
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
-    opts.log_severity_level = 3
-    # its default spin-waiting workers starve fastact's threads (100x slower calls) when the
-    # two are measured in turn; without spinning onnxruntime itself is as fast here
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    sess = ort.InferenceSession(model.SerializeToString(), opts,
-                                providers=["CPUExecutionProvider"])
-    feed = {"x": x}
-    return lambda: sess.run(None, feed)[0]
-
-
-_NUMEXPR = {  # float literals would promote float32 to float64: parameters are variables
-    "identity": "x",
-    "relu": "where(x > 0, x, 0)",
-    "relu6": "where(x > 0, where(x < 6, x, 6), 0)",
-    "leaky_relu": "where(x > 0, x, x * negative_slope)",
-    "hardtanh": "where(x < min_val, min_val, where(x > max_val, max_val, x))",
-    "hard_sigmoid": "where(x <= -3, 0, where(x >= 3, 1, (x + 3) / 6))",
-    "hardswish": "where(x <= -3, 0, where(x >= 3, x, x * (x + 3) / 6))",
-    "hardshrink": "where(abs(x) > lambd, x, 0)",
-    "softshrink": "where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0))",
-    "threshold": "where(x > threshold, x, value)",
-    "step": "where(x > 0, 1, where(x < 0, 0, at_zero))",
-    "sigmoid": "1 / (1 + exp(-x))",
-    "tanh": "tanh(x)",
-}
-
-
-def _numexpr_call(ne, name, p, x, threads):
-    if name not in _NUMEXPR:
-        return None
-    ne.set_num_threads(threads)
-    env = {"x": x, **{k: x.dtype.type(v) for k, v in p.items()}}
-    return lambda: ne.evaluate(_NUMEXPR[name], local_dict=env)
-
-
-def _scipy_call(scipy, name, p, x, threads):
-    if name != "sigmoid":
-        return None
-    return lambda: scipy.special.expit(x)
-
-
-PEERS = {  # name: (modules it needs, first one passed on; builder)
-    "torch": (("torch",), _torch_call),
-    "onnxruntime": (("onnxruntime", "onnx"), _onnxruntime_call),
-    "numexpr": (("numexpr",), _numexpr_call),
-    "scipy": (("scipy", "scipy.special"), _scipy_call),
-}
-
-
-def peer_module(peer):
-    """The main module of `peer` (a key of PEERS); ImportError when any it needs is missing."""
-    return [importlib.import_module(m) for m in PEERS[peer][0]][0]
-
-
-def peer_call(peer, name, x, threads=None):
-    """A zero-argument callable computing f(x) for function `name` with `peer` (a key of
-    PEERS), checked against the reference; ImportError when the peer is not installed,
-    None when it has no matching operation, another exception when it fails or disagrees."""
+def fastact_calls(name, x, g, params):
+    """({kind: zero-argument callable}, y) of fastact with out= given: f(x, out=o),
+    f.backward(g, x=x, out=o) and, with a derivative from y, f.backward(g, y=y, out=o)."""
     import fastact
 
-    module = peer_module(peer)
     f = fastact.get(name)
-    p = bench_params(f.spec)
-    call = PEERS[peer][1](module, f.name, p, x, threads or fastact.get_num_threads())
+    p = params
+    y = f(x, **p)
+    o, ob = np.empty_like(y), np.empty_like(x)
+    calls = {"forward": lambda: f(x, out=o, **p),
+             "backward": lambda: f.backward(g, x=x, out=ob, **p)}
+    if f.spec.from_y:
+        calls["backward_y"] = lambda: f.backward(g, y=y, out=ob, **p)
+    return calls, y
+
+
+def baseline_calls(name, x, g, params):
+    """{kind: [(spelling, zero-argument callable)]}: the idiomatic NumPy/SciPy baselines of
+    fastact._baselines that are available here, each writing into a preallocated output."""
+    import fastact
+    from . import _baselines
+
+    o = np.empty_like(fastact.get(name)(x, **params))  # the output's shape (glu halves x)
+    ob = np.empty_like(x)
+    out = {"forward": [], "backward": []}
+    for c in _baselines.available(name):
+        out["forward"].append((c.spelling, lambda c=c: c.forward(x, o, params)))
+        out["backward"].append((c.backward_spelling, lambda c=c: c.backward(g, x, ob, params)))
+    return out
+
+
+# ------------------------------------------------------------------ peers
+
+def peer_call(peer, name, x, threads=None, kind="forward", g=None, params=None):
+    """A zero-argument callable computing `kind` of function `name` with `peer`, checked
+    against fastact's reference; ImportError when the peer is not installed, None when it has
+    no matching operation, ValueError when it disagrees (or computes float64 in float32)."""
+    import fastact
+
+    f = fastact.get(name)
+    p = bench_params(f.spec) if params is None else params
+    if g is None:
+        g = inputs(x.size, x.dtype)[1].reshape(x.shape)
+    y = f(x, **p)
+    call = _peers.call(peer, name, kind, x, g, y, p, threads or fastact.get_num_threads())
     if call is not None:
-        got, want = np.asarray(call()), f.reference(x, **p)
-        if got.dtype != want.dtype or not np.allclose(got, want, rtol=1e-3, atol=1e-5):
-            raise ValueError(f"{peer} {name}: result differs from the reference")
+        with np.errstate(all="ignore"):
+            want = f.reference(x, **p) if kind == "forward" else want_backward(f, g, x, p)
+        if not _peers.agrees(call(), want):
+            raise ValueError("differs from the reference"
+                             + (" (float64 computed in float32?)" if x.dtype == np.float64
+                                else ""))
     return call
 
 
@@ -275,54 +291,254 @@ def _cpu_model():
 
 # ------------------------------------------------------------------ the report
 
-def _speed_rows(names, dtypes, n, repeat, peers):
-    """One record per function x dtype: ns/element of every side.  fastact, the reference and
-    the copy are measured interleaved; each peer in its own pair with fastact's f(x) (two
-    foreign thread pools spinning at once on a small machine would slow everyone down)."""
+class Progress:
+    """`[i/total] what (elapsed)` on stderr: one updating line on a terminal, else lines."""
+
+    def __init__(self, total, stream=None):
+        self.total, self.i, self.t0 = total, 0, time.perf_counter()
+        self.stream = stream or sys.stderr
+        self.tty = getattr(self.stream, "isatty", lambda: False)()
+
+    def step(self, what):
+        self.i += 1
+        line = f"[{self.i}/{self.total}] {what} ({time.perf_counter() - self.t0:.0f}s)"
+        if self.tty:
+            self.stream.write("\r\033[K" + line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def done(self):
+        if self.tty:
+            self.stream.write("\r\033[K")
+        self.stream.write(f"measured {self.i} rows in {time.perf_counter() - self.t0:.0f}s\n")
+        self.stream.flush()
+
+
+def _measure_case(label, name, params, dtype, n, repeat, peers, threads):
+    """One record: ns/element of fastact, the baselines, the copy and each peer, per kind."""
+    x, g = case_inputs(name, n, dtype)
+    o, big = np.empty_like(x), np.empty(int(x.size * 1.5), x.dtype)
+    big_out = np.empty_like(big)
+    with np.errstate(all="ignore"):
+        fa, y = fastact_calls(name, x, g, params)
+        base = baseline_calls(name, x, g, params)
+        sides = {"copy": lambda: np.copyto(o, x), "copy_backward": lambda: np.copyto(big_out, big)}
+        sides.update({"fastact_" + k: c for k, c in fa.items() if k != "backward_y" or peers})
+        for kind, cands in base.items():
+            for i, (_, c) in enumerate(cands):
+                sides[f"numpy{i}_{kind}"] = c
+        times = dict(zip(sides, (t / x.size for t in measure(list(sides.values()), repeat))))
+    rec = {"function": label, "name": name, "params": {k: v for k, v in params.items()},
+           "dtype": dtype, "n": int(x.size), "copy": times["copy"],
+           "copy_backward": times["copy_backward"], "kinds": {}}
+    for kind in fa:
+        if kind == "backward_y" and not peers:
+            continue
+        entry = {"fastact": times["fastact_" + kind], "numpy": None, "numpy_spelling": None,
+                 "peers": {}}
+        for i, (spelling, _) in enumerate(base.get(kind, [])):
+            t = times[f"numpy{i}_{kind}"]
+            if entry["numpy"] is None or t < entry["numpy"]:
+                entry["numpy"], entry["numpy_spelling"] = t, spelling
+        for peer in peers:
+            try:
+                with np.errstate(all="ignore"):
+                    call = peer_call(peer, name, x, threads, kind, g, params)
+            except ImportError:
+                continue
+            except Exception as exc:  # a failing peer is a "-", not a failed report
+                entry["peers"][peer] = {"skipped": str(exc)[:120]}
+                continue
+            if call is not None:
+                with np.errstate(all="ignore"):
+                    fast, other = measure([fa[kind], call], repeat)
+                # the peer's time on the row's scale: its ratio to fastact in its own pair
+                entry["peers"][peer] = {"ns_per_element": entry["fastact"] * other / fast,
+                                        "speed": other / fast}
+        _bound(entry, rec["copy_backward" if kind != "forward" else "copy"])
+        rec["kinds"][kind] = entry
+    return rec
+
+
+def _bound(entry, copy):
+    """The row's bound: the looser of 0.8x the fastest other side and 1.1x the copy."""
+    others = [("numpy", entry["numpy"])] if entry["numpy"] is not None else []
+    others += [(p, v["ns_per_element"]) for p, v in entry["peers"].items()
+               if "ns_per_element" in v]
+    best = min(others, key=lambda kv: kv[1]) if others else (None, None)
+    entry["fastest"], entry["fastest_ns"] = best
+    limits = [(COPY_FACTOR * copy, f"{COPY_FACTOR:g}x copy")]
+    if best[1] is not None:
+        limits.append((PEER_FACTOR * best[1], f"{PEER_FACTOR:g}x {best[0]}"))
+    entry["bound_ns"], entry["bound"] = max(limits)
+    entry["vs_bound"] = entry["fastact"] / entry["bound_ns"]
+
+
+def _speed_rows(case_list, dtypes, sizes, repeat, peers, threads):
+    progress = Progress(len(case_list) * len(dtypes) * len(sizes))
     records = []
-    for name in names:
-        for dtype in dtypes:
-            x, g = inputs(n, dtype)
-            o = np.empty_like(x)
-            sides = {"copy": lambda: np.copyto(o, x)}
-            for kind, (fast, ref) in operations(name, x, g).items():
-                sides[kind], sides["reference_" + kind] = fast, ref
-            times = dict(zip(sides, measure(list(sides.values()), repeat)))
-            record = {"function": name, "dtype": dtype, "n": n,
-                      "ns_per_element": {k: t / n for k, t in times.items()}, "peers": {}}
-            for peer in peers:
-                try:
-                    call = peer_call(peer, name, x)
-                except Exception as exc:  # a failing peer is a "-", not a failed report
-                    print(f"note: {peer} {name} {dtype}: {exc}", file=sys.stderr)
-                    call = None
-                if call is not None:
-                    fast, other = measure([sides["f"], call], repeat)
-                    record["peers"][peer] = {"ns_per_element": other / n,
-                                             "fastact_ns_per_element": fast / n,
-                                             "speed": other / fast}
-            records.append(record)
+    for n in sizes:
+        for label, name, params in case_list:
+            for dtype in dtypes:
+                progress.step(f"{label} {dtype} n={n}")
+                records.append(_measure_case(label, name, params, dtype, n, repeat, peers,
+                                             threads))
+    progress.done()
     return records
 
 
+def _speed(a, b):
+    return None if a is None or b is None else a / b
+
+
 def _print_tables(records, peers):
-    fwd, der = [], []
+    for kind in KINDS:
+        rows = []
+        for r in records:
+            e = r["kinds"].get(kind)
+            if e is None:
+                continue
+            copy = r["copy" if kind == "forward" else "copy_backward"]
+            row = [r["function"], r["dtype"], str(r["n"]), _ns(e["fastact"]),
+                   "-" if e["numpy"] is None else _ns(e["numpy"]),
+                   _ratio(_speed(e["numpy"], e["fastact"]))]
+            row += [_ratio(e["peers"].get(p, {}).get("speed")) for p in peers]
+            row += [_ns(copy), _ratio(e["fastact"] / copy)]
+            if peers:
+                row += [e["bound"], f"{e['vs_bound']:.2f}", "ok" if e["vs_bound"] <= 1 else "OVER"]
+            rows.append(row)
+        if not rows:
+            continue
+        title = {"forward": "f(x, out=o)", "backward": "f.backward(g, x=x, out=o)",
+                 "backward_y": "f.backward(g, y=y, out=o)"}[kind]
+        print(f"\n{kind}: {title}, ns/element; numpy = the fastest idiomatic NumPy/SciPy "
+              f"spelling; speed = other time / fastact time")
+        headers = (["function", "dtype", "n", "fastact", "numpy", "speed"] + list(peers)
+                   + ["copy", "fastact/copy"]
+                   + (["bound", "fastact/bound", ""] if peers else []))
+        print("\n".join(_table(headers, rows, left=2)))
+
+
+def _summary(records):
+    speeds = [(r["function"], r["dtype"], e["numpy"] / e["fastact"])
+              for r in records for k, e in r["kinds"].items() if k == "forward" and e["numpy"]]
+    if not speeds:
+        return {}
+    geo = math.exp(statistics.fmean(math.log(s) for _, _, s in speeds))
+    slow = [f"{f} {d} ({s:.2f}x)" for f, d, s in speeds if s < 1]
+    print(f"\nsummary: forward speed vs idiomatic NumPy, geometric mean {geo:.2f}x over "
+          f"{len(speeds)} rows" + ("; slower than NumPy: " + ", ".join(slow) if slow else ""))
+    over = [f"{r['function']} {r['dtype']} n={r['n']} {k} ({e['vs_bound']:.2f})"
+            for r in records for k, e in r["kinds"].items() if e["peers"] and e["vs_bound"] > 1]
+    if any(e["peers"] for r in records for e in r["kinds"].values()):
+        print(f"rows over their bound: {len(over)}" + (": " + ", ".join(over) if over else ""))
+    return {"geomean_speed_vs_numpy": geo, "slower_than_numpy": slow, "over_bound": over}
+
+
+def _notes(records):
+    seen = {}
     for r in records:
-        t = r["ns_per_element"]
-        times_and_speed = [[_ns(t[k]), _ns(t["reference_" + k]),
-                            _ratio(t["reference_" + k] / t[k])] for k in ("f", "grad", "backward")]
-        key = [r["function"], r["dtype"]]
-        fwd.append(key + times_and_speed[0] + [_ns(t["copy"]), _ratio(t["f"] / t["copy"])]
-                   + [_ratio(r["peers"].get(p, {}).get("speed")) for p in peers])
-        der.append(key + times_and_speed[1] + times_and_speed[2])
-    print("\nf(x), ns/element; copy = np.copyto(o, x) (one thread), the memory roofline"
-          + ("; peers: peer time / fastact time" if peers else ""))
-    print("\n".join(_table(["function", "dtype", "fastact", "reference", "speed", "copy",
-                            "fastact/copy"] + list(peers), fwd)))
-    print("\nderivatives, ns/element: f.grad(x) vs reference_grad(x);"
-          " f.backward(g, x=x) vs g * reference_grad(x)")
-    print("\n".join(_table(["function", "dtype", "grad", "reference", "speed",
-                            "backward", "reference", "speed"], der)))
+        for e in r["kinds"].values():
+            for p, v in e["peers"].items():
+                if "skipped" in v:
+                    seen.setdefault((p, v["skipped"]), []).append(f"{r['function']} {r['dtype']}")
+    for (p, why), where in seen.items():
+        print(f"note: {p} left out ({why}): {', '.join(sorted(set(where)))}", file=sys.stderr)
+
+
+def markdown(records, meta, command):
+    """The performance table of docs/performance.md: every row's fastact time, the fastest
+    other side, the copy, the bound and the ratio to it."""
+    lines = ["# Performance", "",
+             f"Generated by `{command}` (one run; regenerate with the same command).", "",
+             f"Machine: {meta['cpu']}, {meta['cores']} logical cores, load {meta['load']} at "
+             f"the start; kernels: {meta['isa']}; fastact threads: {meta['threads']}; "
+             f"numpy {meta['numpy']}, python {meta['python']}"
+             + "".join(f", {p} {meta[p]}" for p in PEERS if p in meta) + ".", "",
+             "Times are ns per element, medians of repeats, every ratio measured in one process "
+             "(a peer in an interleaved pair with fastact). The **bound** of a row is the looser "
+             f"of {PEER_FACTOR:g}x the fastest other side (idiomatic NumPy/SciPy from "
+             "`fastact/_baselines.py`, PyTorch, ONNX Runtime, OpenVINO, JAX, numexpr) and "
+             f"{COPY_FACTOR:g}x `np.copyto` of the same bytes (backward: 1.5x the elements, as it"
+             " reads two arrays). **fastact / bound** <= 1 meets it. A peer that disagrees with "
+             "the reference or computes float64 in float32 is left out.", ""]
+    for kind in KINDS:
+        rows = [(r, r["kinds"][kind]) for r in records if kind in r["kinds"]]
+        if not rows:
+            continue
+        title = {"forward": "Forward: `f(x, out=o)`",
+                 "backward": "Backward from x: `f.backward(g, x=x, out=o)`",
+                 "backward_y": "Backward from y: `f.backward(g, y=y, out=o)`"}[kind]
+        lines += [f"## {title}", "",
+                  "| function | dtype | n | fastact | numpy | fastest other | copy | "
+                  "fastact / fastest | fastact / copy | bound | fastact / bound |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r, e in rows:
+            copy = r["copy" if kind == "forward" else "copy_backward"]
+            fastest = "-" if e["fastest"] is None else f"{e['fastest']} {_ns(e['fastest_ns'])}"
+            lines.append("| " + " | ".join([
+                r["function"], r["dtype"], f"{r['n']:.0e}".replace("+0", ""), _ns(e["fastact"]),
+                "-" if e["numpy"] is None else _ns(e["numpy"]), fastest, _ns(copy),
+                "-" if e["fastest_ns"] is None else f"{e['fastact'] / e['fastest_ns']:.2f}",
+                f"{e['fastact'] / copy:.2f}", e["bound"],
+                f"**{e['vs_bound']:.2f}**" if e["vs_bound"] > 1 else f"{e['vs_bound']:.2f}"])
+                + " |")
+        lines.append("")
+    over = [(r, k, e) for r in records for k, e in r["kinds"].items() if e["vs_bound"] > 1]
+    lines += ["## Rows over their bound", ""]
+    if over:
+        lines += [f"- {r['function']} {r['dtype']} n={r['n']} {k}: {e['vs_bound']:.2f}x the "
+                  f"bound ({e['bound']})" for r, k, e in over]
+    else:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"
+
+
+def plot(records, path):
+    """A bar chart of the forward and backward speedups over idiomatic NumPy (and the peers,
+    where measured), log scale, one panel per dtype."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SystemExit("bench --plot needs matplotlib, which is not installed: "
+                         "pip install matplotlib (the table above is complete without it)")
+    n0 = records[0]["n"]
+    dtypes = sorted({r["dtype"] for r in records})
+    labels = list(dict.fromkeys(r["function"] for r in records))
+    fig, axes = plt.subplots(1, len(dtypes), figsize=(6 * len(dtypes), 0.32 * len(labels) + 1.6),
+                             sharey=True, squeeze=False)
+    series = [("forward", "numpy", "vs NumPy, forward"), ("backward", "numpy", "vs NumPy, backward")]
+    series += [("forward", p, f"vs {p}, forward") for p in PEERS
+               if any(p in e["peers"] and "speed" in e["peers"][p]
+                      for r in records for e in r["kinds"].values())]
+    height = 0.8 / len(series)
+    for ax, dtype in zip(axes[0], dtypes):
+        rows = {r["function"]: r for r in records if r["dtype"] == dtype and r["n"] == n0}
+        for j, (kind, other, name) in enumerate(series):
+            vals = []
+            for lab in labels:
+                e = rows.get(lab, {}).get("kinds", {}).get(kind)
+                if e is None:
+                    vals.append(np.nan)
+                elif other == "numpy":
+                    vals.append(_speed(e["numpy"], e["fastact"]) or np.nan)
+                else:
+                    vals.append(e["peers"].get(other, {}).get("speed", np.nan))
+            ypos = np.arange(len(labels)) + (j - (len(series) - 1) / 2) * height
+            ax.barh(ypos, vals, height=height, label=name)
+        ax.axvline(1.0, color="k", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_title(f"{dtype}, n = {n0:,}: speedup of fastact (x, > 1 is faster)")
+        ax.set_yticks(np.arange(len(labels)), labels)
+        ax.invert_yaxis()
+        ax.grid(axis="x", which="both", alpha=0.3)
+    axes[0][-1].legend(loc="best", fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}")
 
 
 def _per_call(repeat):
@@ -343,18 +559,6 @@ def _per_call(repeat):
     return [{"call": s, "ns_per_call": t, "vs_np_tanh": t / base} for s, t in times.items()]
 
 
-def _summary(records, n):
-    speeds = {r["function"]: r["ns_per_element"]["reference_f"] / r["ns_per_element"]["f"]
-              for r in records if r["dtype"] == "float32"}
-    if not speeds:
-        print("\nsummary: float32 not measured")
-        return {}
-    slow = {k: v for k, v in speeds.items() if v < SPEED_TARGET}
-    print(f"\nsummary: {len(speeds) - len(slow)} of {len(speeds)} functions are >= "
-          f"{SPEED_TARGET:g}x faster than the reference at n={n} float32"
-          + ("; below: " + ", ".join(f"{k} ({v:.2f}x)" for k, v in slow.items()) if slow else ""))
-    return {"target": SPEED_TARGET, "meeting": len(speeds) - len(slow), "of": len(speeds),
-            "below": slow}
 
 
 # ------------------------------------------------------------------ thread thresholds
@@ -475,9 +679,20 @@ def _current_thresholds():
 
 # ------------------------------------------------------------------ command line
 
+def _sizes(text):
+    try:
+        sizes = [int(float(v)) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"--n: expected comma-separated sizes, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise ValueError("--n must be >= 1")
+    return sizes
+
+
 def add_arguments(parser):
-    parser.add_argument("--n", type=int, default=100_000,
-                        help="elements per array (default 100000)")
+    parser.add_argument("--n", default="100000",
+                        help="elements per array; comma-separated for several sizes, e.g. "
+                             "1e5,1e6 (default 100000)")
     parser.add_argument("--repeat", type=int, default=7,
                         help="measurements per number; the median is shown (default 7)")
     parser.add_argument("--dtype", choices=DTYPES, action="append",
@@ -486,35 +701,48 @@ def add_arguments(parser):
     parser.add_argument("--isa", help="use this ISA's kernels (default: the best this CPU runs)")
     parser.add_argument("--threads", type=int, help="fastact threads (default: as configured)")
     parser.add_argument("--peers", action="store_true",
-                        help="add PyTorch, ONNX Runtime, numexpr and SciPy, where installed")
+                        help="add PyTorch, ONNX Runtime, OpenVINO, JAX and numexpr where "
+                             "installed, the backward peers, and each row's bound")
     parser.add_argument("--thread-scan", action="store_true",
                         help="scan the thread and GIL-release thresholds instead of the table")
     parser.add_argument("--json", metavar="PATH", help="also write every measured number here")
+    parser.add_argument("--markdown", metavar="PATH",
+                        help="also write the table with bounds as markdown "
+                             "(docs/performance.md), naming the machine and the command")
+    parser.add_argument("--plot", metavar="FILE",
+                        help="also draw the speedups as a bar chart (PNG/SVG; needs matplotlib)")
 
 
 def run(args):
     import fastact
     from . import _core
-    from ._registry import SPECS
 
     try:
         if args.isa:
             _core.set_isa(args.isa)
         if args.threads is not None:
             fastact.set_num_threads(args.threads)
-        names = ([fastact.get(s.strip()).name for s in args.functions.split(",") if s.strip()]
-                 if args.functions else [s.name for s in SPECS])
-        if args.n < 1 or args.repeat < 1:
-            raise ValueError("--n and --repeat must be >= 1")
+        names = ({fastact.get(s.strip()).name for s in args.functions.split(",") if s.strip()}
+                 if args.functions else None)
+        sizes = _sizes(args.n)
+        if args.repeat < 1:
+            raise ValueError("--repeat must be >= 1")
+        if args.plot:
+            try:
+                import matplotlib  # noqa: F401
+            except ImportError:
+                raise ValueError("--plot needs matplotlib, which is not installed "
+                                 "(pip install matplotlib)") from None
     except (ValueError, RuntimeError, TypeError) as exc:
         raise SystemExit(f"bench: {exc}") from None
     dtypes = tuple(args.dtype or DTYPES)
+    threads = fastact.get_num_threads()
     meta = {"fastact": fastact.__version__, "numpy": np.__version__,
             "python": platform.python_version(), "isa": _core.get_isa(),
-            "threads": fastact.get_num_threads(), "cpu": _cpu_model(), "cores": os.cpu_count(),
-            "load": _load(), "n": args.n, "repeat": args.repeat}
+            "threads": threads, "cpu": _cpu_model(), "cores": os.cpu_count(),
+            "load": _load(), "n": sizes, "repeat": args.repeat}
     print(f"fastact {meta['fastact']}, numpy {meta['numpy']}, python {meta['python']}")
-    print(f"kernels: {meta['isa']}, threads: {meta['threads']} ({_current_thresholds()}),"
+    print(f"kernels: {meta['isa']}, threads: {threads} ({_current_thresholds()}),"
           f" cpu: {meta['cpu']} ({meta['cores']} logical, load {meta['load']})")
     report = {"meta": meta}
     if args.thread_scan:
@@ -525,20 +753,36 @@ def run(args):
         if args.peers:
             for peer in PEERS:
                 try:
-                    mod = peer_module(peer)
-                    meta[peer] = getattr(mod, "__version__", "?")
+                    meta[peer] = _peers.version(peer)
                     peers.append(peer)
                 except ImportError as exc:
-                    print(f"note: {peer} unavailable ({exc}); its column shows -")
+                    print(f"note: {peer} unavailable ({exc}); its column shows -",
+                          file=sys.stderr)
             print("peers: " + (", ".join(f"{p} {meta[p]}" for p in peers) or "none"))
-        print(f"n: {args.n}, repeat: {args.repeat}, inputs: 4 * standard normal (seed {SEED})")
-        print(f"speed = reference time / fastact time "
-              f"(medians of {args.repeat} repeats, same process)")
-        records = _speed_rows(names, dtypes, args.n, args.repeat, peers)
+        print(f"n: {', '.join(map(str, sizes))}, repeat: {args.repeat}, "
+              f"inputs: 4 * standard normal (seed {SEED})")
+        records = _speed_rows(cases(names), dtypes, sizes, args.repeat, peers, threads)
+        _notes(records)
         _print_tables(records, list(PEERS) if args.peers else [])
         report["rows"] = records
         report["per_call"] = _per_call(args.repeat)
-        report["summary"] = _summary(records, args.n)
+        report["summary"] = _summary(records)
+        if args.markdown:
+            command = "python -m fastact " + " ".join(sys.argv[1:]) \
+                if os.path.basename(sys.argv[0]) in ("__main__.py", "fastact") else \
+                "python -m fastact bench"
+            if threads == 1 and "taskset" not in command:
+                try:
+                    cpus = sorted(os.sched_getaffinity(0))
+                except AttributeError:
+                    cpus = []
+                if len(cpus) == 1:
+                    command = f"taskset -c {cpus[0]} {command}"
+            with open(args.markdown, "w") as f:
+                f.write(markdown(records, meta, command))
+            print(f"\nwrote {args.markdown}")
+        if args.plot:
+            plot(records, args.plot)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)

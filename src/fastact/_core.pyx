@@ -425,11 +425,11 @@ cdef class Activation:
         name, another type, NaN), which Spec.resolve then reports."""
         cdef double v
         slot = self._slots.get(key)
-        if slot is None:
+        if slot is None or self.spec.params[<int>slot].choices:  # a string: Spec.resolve maps it
             return False
         if type(value) is float:
             v = PyFloat_AS_DOUBLE(value)
-        elif type(value) is int:
+        elif type(value) is int and -(1 << 53) <= value <= (1 << 53):  # exact in a double
             v = <double>value
         else:
             return False
@@ -495,6 +495,8 @@ cdef class Activation:
         if x.dtype.kind != "f":
             raise TypeError(f"{self.name}.inplace: x must have a float dtype to hold the "
                             f"result, not {x.dtype}")
+        if not x.flags.writeable:
+            raise ValueError(f"{self.name}.inplace: x is read-only")
         return self(x, out=x, **params)
 
     def grad(self, x, out=None, **params):
@@ -601,3 +603,7 @@ cdef object _call_general(Activation self, PyObject **args, Py_ssize_t nargs, Py
         for i in range(PyTuple_GET_SIZE(<object>kwnames)):
             kw[(<object>kwnames)[i]] = <object>args[nargs + i]
     return self.__call__(*pos, **kw)
+
+
+# ------------------------------------------------------------------ structured functions
+include "_structured.pxi"

@@ -119,7 +119,11 @@ class Spec:
                     f"{caller}(): parameter {p.name!r} must be a real number, "
                     f"not {type(v).__name__}"
                 )
-            v = float(v)
+            try:
+                v = float(v)
+            except OverflowError:  # an int beyond the float range
+                raise ValueError(f"{caller}(): parameter {p.name!r} is too large for a float "
+                                 f"(got an int of {int(v).bit_length()} bits)") from None
             if math.isnan(v):
                 raise ValueError(f"{caller}(): parameter {p.name!r} is NaN")
             values[p.name] = v
@@ -179,12 +183,12 @@ SPECS: tuple = (
          ulp={"float32": (0, 0), "float64": (1, 0)}),
     Spec("hardtanh", "clip(x, min_val, max_val)", "1 on (min_val, max_val) else 0", "sigmoid",
          params=(Param("min_val", -1.0, "lower bound"), Param("max_val", 1.0, "upper bound")),
-         rules=(Rule("lt", "min_val", "max_val"),),
+         rules=(Rule("le", "min_val", "max_val"),),
          kinks=lambda p: [p["min_val"], p["max_val"]], exact=True),
     Spec("hard_sigmoid", "0 if x <= -3; 1 if x >= 3; x/6 + 1/2", "1/6 on (-3, 3) else 0",
          "sigmoid", kinks=lambda p: [-3.0, 3.0], exact=True,
          ulp={"float32": (0, 0), "float64": (1, 0)}),
-    Spec("hardswish", "0 if x <= -3; x if x >= 3; x (x + 3) / 6", "(2x + 3) / 6 on [-3, 3]",
+    Spec("hardswish", "0 if x <= -3; x if x >= 3; x (x + 3) / 6", "0 if x <= -3; 1 if x >= 3; (2x + 3) / 6",
          "smooth", aliases=("hard_silu",), kinks=lambda p: [-3.0, 3.0], exact=True,
          # float32: 1 at subnormal ties (x = +-2^-149: the double x + 3 drops the tie-breaker)
          ulp={"float32": (1, 0), "float64": (1, 1)}),
@@ -226,7 +230,7 @@ SPECS: tuple = (
          "sigmoid(beta x); 1 where beta x > threshold", "smooth",
          params=(Param("beta", 1.0, "sharpness, != 0"),
                  Param("threshold", 20.0, "beta x above which softplus is x")),
-         rules=(Rule("ne0", "beta"),), kinks=lambda p: [p["threshold"] / p["beta"]], cost=8,
+         rules=(Rule("ne0", "beta"),), cost=8,
          ulp=_SMOOTH_ULP),
     Spec("silu", "x sigmoid(beta x)", "s + beta x s (1 - s), s = sigmoid(beta x)", "smooth",
          aliases=("swish",), params=(Param("beta", 1.0, "slope inside the sigmoid"),), cost=5,
@@ -259,15 +263,18 @@ for _spec in SPECS:
 del _spec, _n
 
 
+def _md_cell(text):
+    return str(text).replace("|", "\\|")
+
+
+def _md_param(p):
+    return p.name + (" (required)" if p.default is REQUIRED else f"={p.default!r}")
+
+
 def markdown_table() -> str:
     """The README's table of functions, generated from the registry (a test keeps them equal;
     `python -m fastact docs` prints it)."""
-
-    def cell(text):
-        return str(text).replace("|", "\\|")
-
-    def param(p):
-        return p.name + (" (required)" if p.default is REQUIRED else f"={p.default!r}")
+    cell, param = _md_cell, _md_param
 
     rows = ["| function | aliases | f(x) | f'(x) | parameters | backward from y |",
             "|---|---|---|---|---|---|"]
@@ -275,4 +282,115 @@ def markdown_table() -> str:
         rows.append("| " + " | ".join([s.name, ", ".join(s.aliases), cell(s.formula),
                                        cell(s.derivative), ", ".join(map(param, s.params)),
                                        "yes" if s.from_y else ""]) + " |")
+    return "\n".join(rows)
+
+
+# ==================================================================== structured functions
+# Functions that are not elementwise: along an axis (softmax family, glu) or with array-valued
+# parameters and extra outputs (prelu, mpelu, rrelu).  Their kernels are csrc/fa_structured.inc
+# (the C list FA_STRUCTURED_LIST in csrc/fa_structured.h), their call path
+# src/fastact/_structured.pxi, their references src/fastact/_reference_structured.py.
+
+@dataclass(frozen=True)
+class ChannelParam:
+    """A parameter that is a scalar or a 1-D array with one value per channel (the channel axis
+    is axis 1 when x.ndim >= 2; a 1-D x is one channel); length 1 broadcasts to every channel."""
+
+    name: str
+    default: object = REQUIRED
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class StructuredSpec:
+    name: str
+    # "axis": softmax family (axis=, backward from y); "halves": glu (axis=, backward from x);
+    # "channel": per-channel learnable parameters (param_grads); "random": rrelu
+    kind: str
+    formula: str
+    derivative: str
+    family: str
+    params: tuple = ()
+    rules: tuple = ()
+    cost: int = 1          # as Spec.cost
+    sign: float = 1.0      # softmin: -1 (softmax of -x)
+    # x values where the derivative jumps, given the params (as Spec.kinks)
+    kinks: Callable[[Mapping[str, object]], list] = lambda p: []
+    # max ULP error vs a float64 (for float32) / longdouble (for float64) reference:
+    # (value, derivative)
+    ulp: Mapping[str, tuple] = field(default_factory=lambda: {"float32": (0, 0), "float64": (0, 0)})
+    aliases: tuple = ()
+
+    @property
+    def param_names(self) -> tuple:
+        return tuple(p.name for p in self.params)
+
+    @property
+    def learnable(self) -> tuple:
+        """The parameters backward(..., param_grads=True) returns gradients for."""
+        return tuple(p.name for p in self.params if isinstance(p, ChannelParam))
+
+    @property
+    def from_y(self) -> bool:
+        return self.kind == "axis"
+
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in self.params if p.default is not REQUIRED}
+
+
+STRUCTURED_SPECS: tuple = (
+    StructuredSpec("softmax", "axis", "e^(x_i - m) / sum_j e^(x_j - m), m = max along axis",
+                   "y * (g - sum(g * y)) along axis", "axis", cost=4,
+                   ulp={"float32": (3, 3), "float64": (3, 3)}),
+    StructuredSpec("log_softmax", "axis", "x_i - m - log1p(sum of the non-maximal e^(x_j - m))",
+                   "g - e^y * sum(g) along axis", "axis", cost=4,
+                   ulp={"float32": (3, 3), "float64": (3, 3)}),
+    StructuredSpec("softmin", "axis", "softmax(-x)", "-y * (g - sum(g * y)) along axis", "axis",
+                   cost=4, sign=-1.0, ulp={"float32": (3, 3), "float64": (3, 3)}),
+    StructuredSpec("glu", "halves", "a * sigmoid(b), a and b the halves of x along axis",
+                   "d/da = sigmoid(b) g; d/db = a sigmoid'(b) g", "smooth", cost=4,
+                   ulp={"float32": (3, 5), "float64": (3, 5)}),
+    StructuredSpec("prelu", "channel", "x if x > 0 else weight * x (weight per channel)",
+                   "1 if x > 0 else weight; d/dweight = sum of g * x over x <= 0", "relu",
+                   kinks=lambda p: [0.0],
+                   params=(ChannelParam("weight", doc="slope for x <= 0: a scalar or one per "
+                                        "channel (axis 1)"),),
+                   ulp={"float32": (0, 0), "float64": (0, 0)}),
+    StructuredSpec("mpelu", "channel", "x if x > 0 else alpha (e^(beta x) - 1)",
+                   "1 if x > 0 else alpha beta e^(beta x); d/dalpha = e^(beta x) - 1, "
+                   "d/dbeta = alpha x e^(beta x) on x <= 0", "smooth", cost=4,
+                   kinks=lambda p: [0.0],
+                   params=(ChannelParam("alpha", 1.0, "scale of the negative part, scalar or "
+                                        "per channel"),
+                           ChannelParam("beta", 1.0, "rate of the negative part (>= 0), scalar "
+                                        "or per channel")),
+                   ulp={"float32": (3, 4), "float64": (3, 4)}),
+    StructuredSpec("rrelu", "random", "x if x >= 0 else a * x, a ~ U(lower, upper) per element "
+                   "in training, (lower + upper) / 2 otherwise", "1 if x >= 0 else a", "relu",
+                   kinks=lambda p: [0.0],
+                   params=(Param("lower", 1.0 / 8, "lowest slope"),
+                           Param("upper", 1.0 / 3, "highest slope (>= lower)")),
+                   rules=(Rule("le", "lower", "upper"),),
+                   ulp={"float32": (0, 0), "float64": (1, 0)}),
+)
+
+STRUCTURED_BY_NAME: dict = {s.name: s for s in STRUCTURED_SPECS}
+assert not set(STRUCTURED_BY_NAME) & set(BY_NAME)
+
+
+def structured_markdown_table() -> str:
+    """The README's table of the structured functions (`python -m fastact docs`)."""
+
+    cell = _md_cell
+
+    def param(p):
+        return _md_param(p) + (" (per channel)" if isinstance(p, ChannelParam) else "")
+
+    extra = {"axis": "axis=-1 (int, tuple or None); backward from y",
+             "halves": "axis=-1; backward from x", "channel": "backward(param_grads=True)",
+             "random": "training=False, generator, slopes="}
+    rows = ["| function | f(x) | f'(x) | parameters | call |", "|---|---|---|---|---|"]
+    for s in STRUCTURED_SPECS:
+        rows.append("| " + " | ".join([s.name, cell(s.formula), cell(s.derivative),
+                                       ", ".join(map(param, s.params)), extra[s.kind]]) + " |")
     return "\n".join(rows)

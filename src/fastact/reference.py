@@ -127,7 +127,7 @@ def _hardswish(x):
 @_formula("hardswish", "derivative")
 def _hardswish_d(x):
     mid = ((2 * _wide(x) + 3) / 6).astype(x.dtype)
-    return np.where(x < -3, 0, np.where(x > 3, 1, mid)).astype(x.dtype)
+    return np.where(x <= -3, 0, np.where(x >= 3, 1, mid)).astype(x.dtype)
 
 
 # ---------------------------------------------------------------- hardshrink
@@ -511,12 +511,38 @@ def __getattr__(attr):
             if suffix == "_grad_from_y" and not spec.from_y:
                 break
             return getattr(spec, method)
+    structured = _structured_reference(attr)
+    if structured is not None:
+        return structured
     raise AttributeError(f"module 'fastact.reference' has no attribute {attr!r}")
+
+
+_STRUCTURED_SUFFIXES = (("_backward", "reference_backward"), ("_grad", "reference_grad"),
+                        ("", "reference"))
+
+
+def _structured_reference(attr):
+    """fastact.reference.softmax(x, axis=...), prelu_backward(g, x, weight=...), ...: the
+    references of the structured functions (fastact._reference_structured, with the dtype
+    rules), or None."""
+    from ._registry import STRUCTURED_BY_NAME
+
+    for suffix, method in _STRUCTURED_SUFFIXES:
+        base = attr[: len(attr) - len(suffix)] if suffix else attr
+        if attr.endswith(suffix) and base in STRUCTURED_BY_NAME:
+            from . import get
+
+            return getattr(get(base), method, None)
+    return None
 
 
 def __dir__():
     from ._registry import BY_NAME
 
+    from ._registry import STRUCTURED_BY_NAME
+
     names = [n + s for n, spec in BY_NAME.items() for s, _ in _SUFFIXES
              if s != "_grad_from_y" or spec.from_y]
+    names += [n + s for n in STRUCTURED_BY_NAME for s, _ in _STRUCTURED_SUFFIXES
+              if _structured_reference(n + s) is not None]
     return sorted(set(globals()) | set(names))

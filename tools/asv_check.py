@@ -1,0 +1,133 @@
+"""Open the published asv dashboard in headless Chromium and check that it renders.
+
+    python tools/asv_check.py [--html .asv/html] [--out build]
+
+Serves the html directory on a local port (asv's pages fetch JSON, which file:// forbids),
+loads index.html and one benchmark's graph page (a Ratios track, else the first benchmark
+with data), waits for the plot to render, and saves screenshots under --out.  Fails (exit 1)
+on a JavaScript console error, a missing graph, or an empty series.  Needs Debian's chromium
+and chromium-driver and Selenium (`make asv-check` installs them).
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import json
+import pathlib
+import sys
+import threading
+import time
+
+
+def _serve(root):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def _driver():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1400,1000"):
+        opts.add_argument(arg)
+    opts.binary_location = "/usr/bin/chromium"
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
+
+def _pick_graph(root):
+    """(benchmark name, graph JSON path) of a benchmark with data: a Ratios track first."""
+    index = json.loads((root / "index.json").read_text())
+    names = sorted(index["benchmarks"], key=lambda n: (".Ratios." not in n, n))
+    for name in names:
+        for path in sorted((root / "graphs").rglob(f"{name}.json")):
+            series = json.loads(path.read_text())
+            if any(v is not None and (not isinstance(v, list) or any(x is not None for x in v))
+                   for _, v in series):
+                return name, path
+    return None, None
+
+
+def _console_errors(driver):
+    return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+
+
+def _wait(driver, condition, timeout=30.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = driver.execute_script(condition)
+        if value:
+            return value
+        time.sleep(0.25)
+    return None
+
+
+def check(html, out):
+    root = pathlib.Path(html)
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    problems = []
+    if not (root / "index.html").is_file():
+        return [f"{root}/index.html missing: run `asv publish` (make asv) first"]
+    name, graph_json = _pick_graph(root)
+    if name is None:
+        problems.append("no benchmark has a non-empty series in graphs/")
+    server, base = _serve(root)
+    driver = _driver()
+    try:
+        driver.get(base + "index.html")
+        rows = _wait(driver, "return document.querySelectorAll("
+                             "'#summarygrid .benchmark-container, .benchmark-container, "
+                             "#summarygrid a').length")
+        time.sleep(1.0)
+        driver.save_screenshot(str(out / "asv-index.png"))
+        print(f"index.html: {rows or 0} benchmark tiles; screenshot {out / 'asv-index.png'}")
+        if not rows:
+            problems.append("index.html shows no benchmark")
+        problems += [f"index.html console: {e['message']}" for e in _console_errors(driver)]
+        if name is not None:
+            # the graph page of that benchmark; its JSON has at least one non-null point
+            driver.get(base + f"#{name}")
+            points = _wait(driver, """
+                var c = document.querySelectorAll('canvas.flot-base, .flot-base');
+                if (!c.length) return 0;
+                var p = (typeof $ !== 'undefined' && $.plot && window.$('#main-graph').data)
+                        ? window.$('#main-graph').data('plot') : null;
+                if (p) { var n = 0; p.getData().forEach(function (s) {
+                    s.data.forEach(function (d) { if (d[1] !== null) n++; }); }); return n; }
+                return c.length ? -1 : 0;""", timeout=45)
+            time.sleep(1.5)
+            shot = out / "asv-graph.png"
+            driver.save_screenshot(str(shot))
+            print(f"graph {name} ({graph_json.relative_to(root)}): "
+                  f"{'canvas drawn' if points == -1 else f'{points} points plotted'};"
+                  f" screenshot {shot}")
+            if not points:
+                problems.append(f"graph page of {name}: no plot rendered")
+            problems += [f"graph page console: {e['message']}" for e in _console_errors(driver)]
+    finally:
+        driver.quit()
+        server.shutdown()
+    return problems
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--html", default=".asv/html")
+    parser.add_argument("--out", default="build")
+    args = parser.parse_args(argv)
+    problems = check(args.html, args.out)
+    for p in problems:
+        print("FAIL:", p)
+    print("asv-check: " + ("failed" if problems else "ok"))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
