@@ -204,6 +204,12 @@ def test_every_method_refuses_bad_arguments(spec, method):
     refused(TypeError, f"{caller}() got an unexpected keyword argument 'bogus' (parameters: "
                        f"{', '.join(spec.param_names) or 'none'})", bogus=1.0)
     for q in spec.param_names:
+        choices = next(p.choices for p in spec.params if p.name == q)
+        if choices:  # a choice parameter (gelu's approximate): a string of the set, else refused
+            listed = ", ".join(map(repr, choices))
+            refused(ValueError, f"{caller}(): parameter {q!r} must be one of {listed} (got '1')", **{q: "1"})
+            refused(TypeError, f"{caller}(): parameter {q!r} must be a string, one of {listed}, not float", **{q: 1.0})
+            continue
         refused(TypeError, f"{caller}(): parameter {q!r} must be a real number, not str", **{q: "1"})
         refused(TypeError, f"{caller}(): parameter {q!r} must be a real number, not bool", **{q: False})
         refused(ValueError, f"{caller}(): parameter {q!r} is NaN", **{q: np.nan})

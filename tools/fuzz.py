@@ -585,7 +585,9 @@ def _check_result(case, r, before):
         xc, gc_, rdt, cdt = canonical(case)
     finally:
         case.x, case.g = saved
-    params = dict(zip(case.spec.param_names, case.spec.resolve(case.params, case.spec.name)))
+    # resolved values back to what a caller passes (a choice parameter's code -> its string)
+    params = {q.name: (q.decode(v) if hasattr(q, "decode") else v)
+              for q, v in zip(case.spec.params, case.spec.resolve(case.params, case.spec.name))}
     with np.errstate(all="ignore"):
         if case.method.startswith("backward"):
             plain = case.f.backward(gc_, **{case.method[-1]: xc}, **params)

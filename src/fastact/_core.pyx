@@ -488,7 +488,7 @@ cdef class Activation:
         name, another type, NaN), which Spec.resolve then reports."""
         cdef double v
         slot = self._slots.get(key)
-        if slot is None:
+        if slot is None or self.spec.params[<int>slot].choices:  # a string: Spec.resolve maps it
             return False
         if type(value) is float:
             v = PyFloat_AS_DOUBLE(value)

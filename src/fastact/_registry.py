@@ -230,7 +230,7 @@ SPECS: tuple = (
          "sigmoid(beta x); 1 where beta x > threshold", "smooth",
          params=(Param("beta", 1.0, "sharpness, != 0"),
                  Param("threshold", 20.0, "beta x above which softplus is x")),
-         rules=(Rule("ne0", "beta"),), kinks=lambda p: [p["threshold"] / p["beta"]], cost=8,
+         rules=(Rule("ne0", "beta"),), cost=8,
          ulp=_SMOOTH_ULP),
     Spec("silu", "x sigmoid(beta x)", "s + beta x s (1 - s), s = sigmoid(beta x)", "smooth",
          aliases=("swish",), params=(Param("beta", 1.0, "slope inside the sigmoid"),), cost=5,
