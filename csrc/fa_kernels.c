@@ -34,6 +34,14 @@
 #define FA_IVDEP
 #endif
 
+/* The element formulas and the math layer are forced inline: they must melt into the loops to
+ * vectorize, and GCC's size heuristics otherwise leave calls to the larger ones (exp, erfc). */
+#if defined(__GNUC__) || defined(__clang__)
+#define FA_ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define FA_ALWAYS_INLINE static inline
+#endif
+
 #include "fa_coeffs.inc" /* polynomial coefficients and constants: tools/fit_coefficients.py */
 
 /* float64 is instantiated first: the float32 instances of some smooth functions round the

@@ -35,14 +35,15 @@ def calls_of(spec):
     """(name, thunk, objects whose reference counts must not change)."""
     f = fastact.get(spec.name)
     p = params_for(spec)
-    pv = {k: float(v) + 0.0 for k, v in p.items()}  # objects of our own, not shared constants
+    # objects of our own, not shared constants (a choice parameter's string is kept)
+    pv = {k: v if isinstance(v, str) else float(v) + 0.0 for k, v in p.items()}
     x = np.linspace(-5, 5, 64, dtype=np.float32)
     g = np.linspace(1, 2, 64, dtype=np.float32)
     o = np.empty_like(x)
     buf = x.copy()
     h = x.astype(np.float16)
     xs = np.linspace(-5, 5, 128)[::2]
-    npp = {k: np.float64(v) for k, v in pv.items()}
+    npp = {k: v if isinstance(v, str) else np.float64(v) for k, v in pv.items()}
     bad = np.empty(3, np.float32)
     keep = [x, g, o, buf, h, xs, bad] + list(pv.values()) + list(npp.values())
 

@@ -23,7 +23,7 @@ def ufuncs_of(f):
 def test_ufuncs_are_numpy_ufuncs_and_agree_with_the_methods(spec):
     f = fastact.get(spec.name)
     p = params_for(spec)
-    pv = [p[n] for n in spec.param_names]
+    pv = list(spec.resolve(p, spec.name))  # the ufunc operands: choices as their index
     assert (f.backward_from_y_ufunc is not None) == spec.from_y
     for u in ufuncs_of(f):
         assert isinstance(u, np.ufunc) and u.nout == 1

@@ -400,6 +400,41 @@ cdef bint _integer_input(object a):
     return isinstance(dt, np.dtype) and dt.kind in "biu"
 
 
+def _check_ufunc_out(str caller, tuple names, tuple arrays, out):
+    """The documented refusals of out= before NumPy sees it (a refused call writes nothing):
+    a result shape out cannot hold, a read-only out, a result dtype out cannot take under
+    same_kind.  out has the result's shape (the bare ufuncs, f.ufunc, also broadcast inputs up to
+    out's shape, as any NumPy ufunc)."""
+    shapes = []
+    for n, a in zip(names, arrays):
+        try:
+            dt = getattr(a, "dtype", None)
+            if dt is None or dt != BFLOAT16:
+                a = _dtypes.as_input(a, n)  # the inputs' refusals come first
+            shapes.append(np.shape(a))
+        except ValueError as exc:  # ragged nested sequences
+            raise TypeError(f"{n} must be array_like of real numbers: {exc}") from None
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"{caller}: g with shape {shapes[0]} and {names[1]} with shape "
+                         f"{shapes[1]} cannot be broadcast together") from None
+    oshape = np.shape(out)
+    if oshape != shape:
+        raise ValueError(f"{caller}: out has shape {oshape}, but the result has shape {shape}")
+    if isinstance(out, np.ndarray):
+        if not out.flags.writeable:
+            raise ValueError(f"{caller}: out is read-only")
+        try:
+            rdt = np.result_type(*[_dtypes.result_dtype(_dtypes.as_input(a, n).dtype)
+                                   for n, a in zip(names, arrays)])
+        except TypeError:
+            return  # the ufunc call names the bad input
+        if not np.can_cast(rdt, out.dtype, casting="same_kind"):
+            raise TypeError(f"{caller}: cannot cast the {rdt} result to out's dtype "
+                            f"{out.dtype} with casting='same_kind'")
+
+
 def _explain(str caller, tuple names, tuple arrays, out, exc):
     """Re-raise a ufunc's TypeError naming the argument at fault (the dtype contract's
     messages, _dtypes.as_input)."""
@@ -528,10 +563,11 @@ cdef class Activation:
         uf = (self.ufunc, self.grad_ufunc, self.backward_ufunc, self.backward_from_y_ufunc)[mode]
         args = arrays + tuple([p.v[i] for i in range(self._nparams)])
         kw = options if options is not None else {}
+        names = ("g", "y" if mode == FA_BACKWARD_FROM_Y else "x") if len(arrays) == 2 else ("x",)
         if out is not None:
             if not hasattr(out, "__array_ufunc__"):
-                raise TypeError(f"{caller}: out must be an array (numpy.ndarray), "
-                                f"not {type(out).__name__}")
+                raise TypeError(f"{caller}: out must be a numpy.ndarray, not {type(out).__name__}")
+            _check_ufunc_out(caller, names, arrays, out)
             kw["out"] = out
         if "subok" not in kw:
             for a in arrays:  # ndarray subclasses give base ndarrays, as documented
@@ -543,12 +579,13 @@ cdef class Activation:
                 if _integer_input(a):  # bool and integers compute in float64
                     kw["dtype"] = _F64
                     break
-        names = ("g", "y" if mode == FA_BACKWARD_FROM_Y else "x") if len(arrays) == 2 else ("x",)
         try:
             return uf(*args, **kw)
         except TypeError as exc:
             _explain(caller, names, arrays, out, exc)
         except ValueError as exc:
+            if "inhomogeneous" in str(exc):
+                raise TypeError(f"{names[-1]} must be array_like of real numbers: {exc}") from None
             if len(arrays) == 2 and "broadcast" in str(exc):
                 raise ValueError(f"{caller}: g with shape {np.shape(arrays[0])} and {names[1]} "
                                  f"with shape {np.shape(arrays[1])} cannot be broadcast together"
