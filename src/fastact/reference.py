@@ -93,7 +93,7 @@ def _times_rounded_once(x, s):
     e = (w * hi - p) + w * (s - hi)
     bits = p.view(np.uint64)
     toward = np.where((e > 0) == (p > 0), np.uint64(1), np.uint64(2**64 - 1))
-    odd = np.where((e != 0) & (bits & np.uint64(1) == 0), bits + toward, bits)
+    odd = np.where((e != 0) & ~np.isnan(e) & (bits & np.uint64(1) == 0), bits + toward, bits)  # e NaN: x = -inf
     return odd.view(np.float64).astype(x.dtype)
 
 
