@@ -13,8 +13,11 @@ int fa_num_threads = 1;
 intptr_t fa_parallel_min = 32768;
 fa_loop fa_loops[FA_TABLE_SIZE];
 
+static void fa_copies_init(void);
+
 void fa_api_init(void)
 {
+    fa_copies_init();
     for (int fn = 0; fn < FA_NUM_FUNCTIONS; fn++)
         for (int mode = 0; mode < FA_NUM_MODES; mode++)
             for (int dt = 0; dt < FA_NUM_DTYPES; dt++)
@@ -30,18 +33,20 @@ int fa_params_valid(const fa_function_info *info, const fa_params *p)
 
 /* ---------------------------------------------------------------- strided data */
 
-/* Elements per block: 3 blocks of 8-byte elements (12 KiB) stay in L1 next to the data.
- * Blocks are padded to FA_PAD elements (a multiple of every vector length); contiguous runs of
- * FA_DIRECT_MIN elements or more go to the kernel directly, where its tail is amortized. */
-#define FA_BLOCK 512
+/* Blocks of FA_BLOCK_BYTES (3 of them, 12 KiB, stay in L1 next to the data); the kernels get
+ * whole multiples of FA_PAD elements (a multiple of every vector length).  Contiguous runs of
+ * FA_DIRECT_MIN elements or more may be split across threads. */
+#define FA_BLOCK_BYTES 4096
 #define FA_PAD 32
 #define FA_DIRECT_MIN 4096
 
 /* Copy m elements of `bits`-bit width between a strided and a contiguous array.  Every other
- * element and reversed order get typed loops the compiler vectorizes (shuffles); other
- * strides copy element by element. */
-#define FA_DEFINE_COPIES(bits)                                                                 \
-    static void fa_gather##bits(void *dst, const char *src, intptr_t stride, intptr_t m)       \
+ * element and reversed order get typed loops the compiler vectorizes (permutes); other strides
+ * copy element by element.  Instantiated once per instruction set below (the function
+ * attribute `target`): the loops only move bits, so every instance gives the same bytes. */
+#define FA_DEFINE_COPIES(bits, isa, attr)                                                      \
+    attr static void fa_gather##bits##_##isa(void *dst, const char *src, intptr_t stride,      \
+                                             intptr_t m)                                       \
     {                                                                                          \
         typedef uint##bits##_t u;                                                              \
         u *d = (u *)dst;                                                                       \
@@ -55,7 +60,8 @@ int fa_params_valid(const fa_function_info *info, const fa_params *p)
         else                                                                                   \
             for (intptr_t i = 0; i < m; i++) memcpy(&d[i], src + i * stride, sizeof d[i]);     \
     }                                                                                          \
-    static void fa_scatter##bits(char *dst, intptr_t stride, const void *src, intptr_t m)      \
+    attr static void fa_scatter##bits##_##isa(char *dst, intptr_t stride, const void *src,     \
+                                              intptr_t m)                                      \
     {                                                                                          \
         typedef uint##bits##_t u;                                                              \
         const u *s = (const u *)src;                                                           \
@@ -69,23 +75,80 @@ int fa_params_valid(const fa_function_info *info, const fa_params *p)
         else                                                                                   \
             for (intptr_t i = 0; i < m; i++) memcpy(dst + i * stride, &s[i], sizeof s[i]);     \
     }
-FA_DEFINE_COPIES(16)
-FA_DEFINE_COPIES(32)
-FA_DEFINE_COPIES(64)
-#undef FA_DEFINE_COPIES
+#define FA_DEFINE_ISA_COPIES(isa, attr)                                                        \
+    FA_DEFINE_COPIES(16, isa, attr)                                                            \
+    FA_DEFINE_COPIES(32, isa, attr)                                                            \
+    FA_DEFINE_COPIES(64, isa, attr)                                                            \
+    static void fa_gather_##isa(void *dst, const char *src, intptr_t stride, intptr_t m,        \
+                                size_t itemsize)                                               \
+    {                                                                                          \
+        if (itemsize == 8) fa_gather64_##isa(dst, src, stride, m);                             \
+        else if (itemsize == 4) fa_gather32_##isa(dst, src, stride, m);                        \
+        else fa_gather16_##isa(dst, src, stride, m);                                           \
+    }                                                                                          \
+    static void fa_scatter_##isa(char *dst, intptr_t stride, const void *src, intptr_t m,      \
+                                 size_t itemsize)                                              \
+    {                                                                                          \
+        if (itemsize == 8) fa_scatter64_##isa(dst, stride, src, m);                            \
+        else if (itemsize == 4) fa_scatter32_##isa(dst, stride, src, m);                       \
+        else fa_scatter16_##isa(dst, stride, src, m);                                          \
+    }
 
-static void fa_gather(void *dst, const char *src, intptr_t stride, intptr_t m, size_t itemsize)
+typedef void (*fa_gather_fn)(void *dst, const char *src, intptr_t stride, intptr_t m,
+                             size_t itemsize);
+typedef void (*fa_scatter_fn)(char *dst, intptr_t stride, const void *src, intptr_t m,
+                              size_t itemsize);
+
+FA_DEFINE_ISA_COPIES(baseline, )
+/* x86-64 with GCC or clang: AVX2 and AVX-512 instances, chosen at init by what the CPU runs
+ * (fa_isa_supported), whatever kernel set is forced: they move the same bits. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define FA_COPIES_X86 1
+FA_DEFINE_ISA_COPIES(avx2, __attribute__((target("avx2"))))
+FA_DEFINE_ISA_COPIES(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq"))))
+#endif
+#undef FA_DEFINE_COPIES
+#undef FA_DEFINE_ISA_COPIES
+
+/* written once by fa_api_init (at import, before any thread of ours runs), then read only */
+static fa_gather_fn fa_gather = fa_gather_baseline;
+static fa_scatter_fn fa_scatter = fa_scatter_baseline;
+
+static void fa_copies_init(void)
 {
-    if (itemsize == 8) fa_gather64(dst, src, stride, m);
-    else if (itemsize == 4) fa_gather32(dst, src, stride, m);
-    else fa_gather16(dst, src, stride, m);
+#ifdef FA_COPIES_X86
+    if (fa_isa_supported(FA_ISA_AVX512)) {
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512bw")) {
+            fa_gather = fa_gather_avx512, fa_scatter = fa_scatter_avx512;
+            return;
+        }
+    }
+    if (fa_isa_supported(FA_ISA_AVX2)) fa_gather = fa_gather_avx2, fa_scatter = fa_scatter_avx2;
+#endif
 }
 
-static void fa_scatter(char *dst, intptr_t stride, const void *src, intptr_t m, size_t itemsize)
+/* Whether [a, a + bytes) and [b, b + bytes) have no byte in common (as integers: they may be
+ * different objects). */
+static int fa_disjoint(const char *a, const char *b, intptr_t bytes)
 {
-    if (itemsize == 8) fa_scatter64(dst, stride, src, m);
-    else if (itemsize == 4) fa_scatter32(dst, stride, src, m);
-    else fa_scatter16(dst, stride, src, m);
+    const uintptr_t ua = (uintptr_t)a, ub = (uintptr_t)b;
+    return ua + (uintptr_t)bytes <= ub || ub + (uintptr_t)bytes <= ua;
+}
+
+/* A run shorter than FA_PAD: through blocks padded with zeros (a valid input) to FA_PAD. */
+static void fa_run_padded(fa_kernel k, intptr_t m, const char *x, intptr_t sx, const char *g,
+                          intptr_t sg, char *out, intptr_t so, const fa_params *p, size_t es)
+{
+    _Alignas(64) unsigned char xb[FA_PAD * 8], gb[FA_PAD * 8], ob[FA_PAD * 8];
+    fa_gather(xb, x, sx, m, es);
+    memset(xb + m * (intptr_t)es, 0, (size_t)(FA_PAD - m) * es);
+    if (g != NULL) {
+        fa_gather(gb, g, sg, m, es);
+        memset(gb + m * (intptr_t)es, 0, (size_t)(FA_PAD - m) * es);
+    }
+    k(FA_PAD, xb, g != NULL ? gb : NULL, ob, p);
+    fa_scatter(out, so, ob, m, es);
 }
 
 void fa_run_strided(fa_kernel k, intptr_t n, const char *x, intptr_t sx, const char *g,
@@ -93,30 +156,80 @@ void fa_run_strided(fa_kernel k, intptr_t n, const char *x, intptr_t sx, const c
                     int cost)
 {
     const intptr_t es = (intptr_t)itemsize;
-    if (sx == es && (g == NULL || sg == es) && so == es && n >= FA_DIRECT_MIN) {
-        if (fa_num_threads > 1 && n * cost >= fa_parallel_min)
-            fa_parallel_run(k, (size_t)n, x, g, out, p, itemsize, fa_num_threads);
-        else
-            k((size_t)n, x, g, out, p);
+    /* operands the kernel reads or writes where they are (contiguous); the others go through
+     * L1 blocks (gathered before, scattered after) */
+    const int dx = sx == es, dg = g == NULL || sg == es, dout = so == es;
+    if (dx && dg && dout && n >= FA_DIRECT_MIN && fa_num_threads > 1 &&
+        n * cost >= fa_parallel_min) {
+        fa_parallel_run(k, (size_t)n, x, g, out, p, itemsize, fa_num_threads);
         return;
     }
-    /* Short or strided runs (a row of a 2-d slice, every other element, reversed): copy
-     * through aligned blocks whose length is a whole number of vectors, so the kernel runs
-     * its vector body only; its scalar tail costs ~20x per element for exp-based functions. */
-    _Alignas(64) uint64_t xb[FA_BLOCK], gb[FA_BLOCK], ob[FA_BLOCK];
-    for (intptr_t i = 0; i < n; i += FA_BLOCK) {
-        const intptr_t m = n - i < FA_BLOCK ? n - i : FA_BLOCK;
-        const intptr_t padded = (m + FA_PAD - 1) / FA_PAD * FA_PAD; /* <= FA_BLOCK */
-        const char *xi = x + i * sx;
-        fa_gather(xb, xi, sx, m, itemsize);
-        memset((char *)xb + m * es, 0, (size_t)((padded - m) * es)); /* 0: a valid input */
-        if (g != NULL) {
-            fa_gather(gb, g + i * sg, sg, m, itemsize);
-            memset((char *)gb + m * es, 0, (size_t)((padded - m) * es));
+    _Alignas(64) unsigned char xb[FA_BLOCK_BYTES], gb[FA_BLOCK_BYTES], ob[FA_BLOCK_BYTES];
+    const intptr_t block = dx && dg && dout ? n : FA_BLOCK_BYTES / es;
+    for (intptr_t i = 0; i < n; i += block) {
+        const intptr_t m = n - i < block ? n - i : block;
+        const char *xi = x + i * sx, *gi = g != NULL ? g + i * sg : NULL;
+        char *oi = out + i * so;
+        if (m < FA_PAD) {
+            fa_run_padded(k, m, xi, sx, gi, sg, oi, so, p, itemsize);
+            break;
         }
-        k((size_t)padded, xb, g != NULL ? gb : NULL, ob, p);
-        fa_scatter(out + i * so, so, ob, m, itemsize);
+        const char *kx = xi, *kg = gi;
+        char *ko = dout ? oi : (char *)ob;
+        if (!dx) fa_gather(xb, xi, sx, m, itemsize), kx = (const char *)xb;
+        if (!dg) fa_gather(gb, gi, sg, m, itemsize), kg = (const char *)gb;
+        /* whole vectors only: the kernels' scalar tails cost ~20x per element for exp-based
+         * functions.  The last partial vector is the last FA_PAD elements again, overlapping
+         * the body (the same values are written twice), unless out shares bytes with an input
+         * (in place, or NumPy's forward-safe overlap) and the body may have overwritten them:
+         * then a padded block. */
+        const intptr_t body = m / FA_PAD * FA_PAD;
+        k((size_t)body, kx, kg, ko, p);
+        if (body < m) {
+            const intptr_t t = m - FA_PAD;
+            if (fa_disjoint(ko, kx, m * es) && (kg == NULL || fa_disjoint(ko, kg, m * es)))
+                k(FA_PAD, kx + t * es, kg != NULL ? kg + t * es : NULL, ko + t * es, p);
+            else
+                fa_run_padded(k, m - body, kx + body * es, es, kg != NULL ? kg + body * es : NULL,
+                              es, ko + body * es, es, p, itemsize);
+        }
+        if (!dout) fa_scatter(oi, so, ob, m, itemsize);
     }
+}
+
+/* Prefetch the cache lines of a run (the next inner run of an iteration, while the current
+ * one computes): the hardware prefetchers restart at every row of a 2-d view and stop at page
+ * ends, so row slices and strided views otherwise wait on L3 at the start of each row.  The
+ * lines of a dense run (|stride| up to a line) up to FA_PREFETCH_BYTES; of a sparse run, the
+ * first FA_PREFETCH_BYTES / 64 elements. */
+#define FA_PREFETCH_BYTES 8192
+
+void fa_prefetch_run(const char *p, intptr_t stride, intptr_t n, int write)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    /* addresses as integers: a hint may point a little past the run, which pointer arithmetic
+     * must not (a prefetch never faults) */
+    const uintptr_t base = (uintptr_t)p;
+    if (n <= 0) return;
+    if (stride >= -64 && stride <= 64) {
+        const uintptr_t whole = (uintptr_t)(stride < 0 ? -stride : stride) * (uintptr_t)(n - 1);
+        const uintptr_t span = whole < FA_PREFETCH_BYTES ? whole : FA_PREFETCH_BYTES;
+        const uintptr_t lo = stride < 0 ? base - span : base;
+        for (uintptr_t b = 0; b < span + 64; b += 64) {
+            if (write) __builtin_prefetch((const void *)(lo + b), 1, 3);
+            else __builtin_prefetch((const void *)(lo + b), 0, 3);
+        }
+    } else {
+        const intptr_t m = n < FA_PREFETCH_BYTES / 64 ? n : FA_PREFETCH_BYTES / 64;
+        for (intptr_t i = 0; i < m; i++) {
+            const void *q = (const void *)(base + (uintptr_t)(i * stride));
+            if (write) __builtin_prefetch(q, 1, 3);
+            else __builtin_prefetch(q, 0, 3);
+        }
+    }
+#else
+    (void)p, (void)stride, (void)n, (void)write;
+#endif
 }
 
 /* ---------------------------------------------------------------- the ufunc loop */

@@ -68,6 +68,12 @@ void fa_run_strided(fa_kernel k, intptr_t n, const char *x, intptr_t sx, const c
                     intptr_t sg, char *out, intptr_t so, const fa_params *p, size_t itemsize,
                     int cost);
 
+/* Prefetch (for reading, or for writing when `write`) the cache lines a run of n elements
+ * at byte stride `stride` from p touches, up to a few KiB: the next inner run of a strided
+ * iteration, issued before the current one computes.  A hint: no access, no effect on
+ * values. */
+void fa_prefetch_run(const char *p, intptr_t stride, intptr_t n, int write);
+
 /* The data attached to one ufunc loop: which kernel it runs. */
 typedef struct fa_loop {
     int fn, mode, dtype;

@@ -168,11 +168,15 @@
  * is the float32 result rounded to 16 bits, and every function gets 16-bit kernels for free.
  * float16 conversions use F16C where this ISA has it (GCC does not vectorize _Float16
  * conversions); otherwise, and for bfloat16, plain loops over fa_half.inc that vectorize. */
-#define FA_HALF_BLOCK 256
+#define FA_HALF_BLOCK 1024 /* 4 KiB of float32 per operand: in L1, few kernel calls */
 
 static void fa_f16_widen(size_t n, const uint16_t *h, float *f)
 {
     size_t i = 0;
+#if defined(__AVX512F__)
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(f + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
+#endif
 #if defined(__F16C__)
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(f + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
@@ -183,6 +187,11 @@ static void fa_f16_widen(size_t n, const uint16_t *h, float *f)
 static void fa_f16_narrow(size_t n, const float *f, uint16_t *h)
 {
     size_t i = 0;
+#if defined(__AVX512F__)
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i *)(h + i),
+                            _mm512_cvtps_ph(_mm512_loadu_ps(f + i), _MM_FROUND_TO_NEAREST_INT));
+#endif
 #if defined(__F16C__)
     for (; i + 8 <= n; i += 8)
         _mm_storeu_si128((__m128i *)(h + i),
@@ -207,13 +216,13 @@ static void fa_bf16_narrow(size_t n, const float *f, uint16_t *h)
     {                                                                                          \
         const uint16_t *x = (const uint16_t *)x_, *g = (const uint16_t *)g_;                   \
         uint16_t *out = (uint16_t *)out_;                                                      \
-        float xb[FA_HALF_BLOCK], gb[FA_HALF_BLOCK];                                            \
+        _Alignas(64) float xb[FA_HALF_BLOCK], gb[FA_HALF_BLOCK], ob[FA_HALF_BLOCK];            \
         for (size_t i = 0; i < n; i += FA_HALF_BLOCK) {                                        \
             const size_t m = n - i < FA_HALF_BLOCK ? n - i : FA_HALF_BLOCK;                    \
             fa_##sfx##_widen(m, x + i, xb);                                                    \
             if (g != NULL) fa_##sfx##_widen(m, g + i, gb);                                     \
-            loop##_f32(m, xb, g != NULL ? gb : NULL, xb, params);                              \
-            fa_##sfx##_narrow(m, xb, out + i);                                                 \
+            loop##_f32(m, xb, g != NULL ? gb : NULL, ob, params);                              \
+            fa_##sfx##_narrow(m, ob, out + i);                                                 \
         }                                                                                      \
     }
 #define FA_HALF_LOOPS(name, sfx)                                                               \

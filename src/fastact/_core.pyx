@@ -87,6 +87,14 @@ cdef extern from "fa_api.h" nogil:
     int fa_rules_hold(const fa_function_info *info, const fa_params *p)
     void fa_api_init()
     void fa_ufunc_loop(char **args, const Py_ssize_t *dims, const Py_ssize_t *steps, void *data)
+    void fa_run_strided(fa_kernel k, Py_ssize_t n, const char *x, Py_ssize_t sx, const char *g,
+                        Py_ssize_t sg, char *out, Py_ssize_t so, const fa_params *p,
+                        size_t itemsize, int cost)
+    void fa_prefetch_run(const char *p, Py_ssize_t stride, Py_ssize_t n, int write)
+
+cdef extern from "numpy/arrayobject.h":
+    object PyArray_NewLikeArray(cnp.ndarray prototype, cnp.NPY_ORDER order,
+                                cnp.PyArray_Descr *descr, int subok)
 
 cdef extern from *:
     """
@@ -264,6 +272,130 @@ cdef inline bint _same_or_disjoint(char *a, char *b, Py_ssize_t nbytes) noexcept
     return a == b or a + nbytes <= b or b + nbytes <= a
 
 
+cdef inline bint _plain(cnp.ndarray a, int dt) noexcept:
+    """An aligned, native-endian array of kernel dtype dt, of any strides."""
+    return (_dtype_index(a) == dt and (cnp.PyArray_FLAGS(a) & cnp.NPY_ARRAY_ALIGNED) != 0
+            and cnp.PyArray_ISNOTSWAPPED(a))
+
+
+cdef bint _apart_or_same(cnp.ndarray o, cnp.ndarray a) noexcept:
+    """Whether writing o element by element from a (of o's shape) is safe: the same elements
+    in the same order, or no byte in common."""
+    cdef int i, nd = cnp.PyArray_NDIM(o)
+    cdef Py_ssize_t d, so, sa
+    cdef char *olo = <char *>cnp.PyArray_DATA(o)
+    cdef char *alo = <char *>cnp.PyArray_DATA(a)
+    cdef char *ohi = olo + cnp.PyArray_ITEMSIZE(o)
+    cdef char *ahi = alo + cnp.PyArray_ITEMSIZE(a)
+    cdef bint same = olo == alo
+    for i in range(nd):
+        d = cnp.PyArray_DIM(o, i)
+        so = cnp.PyArray_STRIDE(o, i)
+        sa = cnp.PyArray_STRIDE(a, i)
+        if d > 1 and so != sa:
+            same = False
+        if so > 0:
+            ohi += so * (d - 1)
+        else:
+            olo += so * (d - 1)
+        if sa > 0:
+            ahi += sa * (d - 1)
+        else:
+            alo += sa * (d - 1)
+    return same or ohi <= alo or ahi <= olo
+
+
+cdef void _walk(cnp.NpyIter *it, cnp.NpyIter_IterNextFunc iternext, char **data,
+                cnp.npy_intp *strides, cnp.npy_intp *size, fa_kernel k, int nop,
+                const fa_params *p, Py_ssize_t itemsize, int cost) noexcept nogil:
+    """Every inner run of the iterator through the strided runner; operands (g,) x, out.
+    The next run is prefetched before the current one computes."""
+    cdef int ix = nop - 2, io = nop - 1
+    cdef char *x
+    cdef char *g = NULL
+    cdef char *o
+    cdef cnp.npy_intp m
+    cdef bint more = True
+    while more:
+        m = size[0]
+        x, o = data[ix], data[io]
+        if nop == 3:
+            g = data[0]
+        more = iternext(it)
+        if more:
+            fa_prefetch_run(data[ix], strides[ix], size[0], 0)
+            if nop == 3:
+                fa_prefetch_run(data[0], strides[0], size[0], 0)
+            fa_prefetch_run(data[io], strides[io], size[0], 1)
+        fa_run_strided(k, m, x, strides[ix], g, strides[0] if nop == 3 else 0, o, strides[io],
+                       p, itemsize, cost)
+
+
+cdef object _strided(fa_kernel k, int dt, cnp.ndarray xa, object b, object out,
+                     const fa_params *p, int cost):
+    """The call on arrays of the kernel's dtype with any strides (row slices, every other
+    element, transposed views, negative strides): NumPy's iterator, unbuffered, walks them in
+    memory order and hands each inner run to the strided runner (the kernel directly on
+    contiguous runs, small L1 blocks otherwise): no copy of the array.  None when the ufunc is
+    needed: another dtype or byte order, unaligned data, broadcasting, or an out that
+    partly overlaps an input."""
+    cdef cnp.ndarray ga = None, oa
+    cdef cnp.NpyIter *it
+    cdef cnp.NpyIter_IterNextFunc iternext
+    cdef cnp.PyArrayObject *ops[3]
+    cdef cnp.npy_uint32 op_flags[3]
+    cdef char **data
+    cdef cnp.npy_intp *strides
+    cdef cnp.npy_intp *size
+    cdef Py_ssize_t n, itemsize = FA_DTYPE_ITEMSIZE(dt)
+    cdef int nop = 0
+    if not _plain(xa, dt):
+        return None
+    if b is not None:
+        if type(b) is not cnp.ndarray:
+            return None
+        ga = <cnp.ndarray>b
+        if not _plain(ga, dt) or not cnp.PyArray_SAMESHAPE(xa, ga):
+            return None
+    if out is None:
+        oa = PyArray_NewLikeArray(xa, cnp.NPY_KEEPORDER, NULL, 0)
+    else:
+        if type(out) is not cnp.ndarray:
+            return None
+        oa = <cnp.ndarray>out
+        if (not _plain(oa, dt) or not cnp.PyArray_ISWRITEABLE(oa)
+                or not cnp.PyArray_SAMESHAPE(xa, oa) or not _apart_or_same(oa, xa)
+                or (ga is not None and not _apart_or_same(oa, ga))):
+            return None
+    n = cnp.PyArray_SIZE(xa)
+    if n == 0:
+        return oa
+    if ga is not None:  # the kernel's operand order: g, x, out
+        ops[nop] = <cnp.PyArrayObject *>ga
+        op_flags[nop] = cnp.NPY_ITER_READONLY
+        nop += 1
+    ops[nop] = <cnp.PyArrayObject *>xa
+    op_flags[nop] = cnp.NPY_ITER_READONLY
+    ops[nop + 1] = <cnp.PyArrayObject *>oa
+    op_flags[nop + 1] = cnp.NPY_ITER_WRITEONLY
+    nop += 2
+    it = cnp.NpyIter_MultiNew(nop, ops, cnp.NPY_ITER_EXTERNAL_LOOP, cnp.NPY_KEEPORDER,
+                              cnp.NPY_NO_CASTING, op_flags, NULL)
+    try:
+        iternext = cnp.NpyIter_GetIterNext(it, NULL)
+        data = cnp.NpyIter_GetDataPtrArray(it)
+        strides = cnp.NpyIter_GetInnerStrideArray(it)
+        size = cnp.NpyIter_GetInnerLoopSizePtr(it)
+        if n * cost < _nogil_min:
+            _walk(it, iternext, data, strides, size, k, nop, p, itemsize, cost)
+        else:
+            with nogil:
+                _walk(it, iternext, data, strides, size, k, nop, p, itemsize, cost)
+    finally:
+        cnp.NpyIter_Deallocate(it)
+    return oa if out is None else out
+
+
 cdef object _fast(int fn, int mode, object a, object b, object out, const fa_params *p,
                   int cost):
     """The result, or None when the arguments need the ufunc."""
@@ -280,9 +412,12 @@ cdef object _fast(int fn, int mode, object a, object b, object out, const fa_par
     dt = _dtype_index(xa)
     if dt < 0:
         return None
+    k = fa_active[(fn * FA_NUM_MODES + mode) * FA_NUM_DTYPES + dt]
+    if k == NULL:
+        return None
     lay = _layout(xa)
     if lay == 0:
-        return None
+        return _strided(k, dt, xa, b, out, p, cost)
     if b is not None:
         if type(b) is not cnp.ndarray:
             return None
@@ -291,11 +426,8 @@ cdef object _fast(int fn, int mode, object a, object b, object out, const fa_par
             return None
         lay &= _layout(ga)
         if lay == 0:
-            return None
+            return _strided(k, dt, xa, b, out, p, cost)
         gptr = <char *>cnp.PyArray_DATA(ga)
-    k = fa_active[(fn * FA_NUM_MODES + mode) * FA_NUM_DTYPES + dt]
-    if k == NULL:
-        return None
     n = cnp.PyArray_SIZE(xa)
     itemsize = FA_DTYPE_ITEMSIZE(dt)
     xptr = <char *>cnp.PyArray_DATA(xa)
@@ -309,9 +441,11 @@ cdef object _fast(int fn, int mode, object a, object b, object out, const fa_par
     if type(out) is not cnp.ndarray:
         return None
     oa = <cnp.ndarray>out
-    if (_dtype_index(oa) != dt or not (lay & _layout(oa)) or not cnp.PyArray_ISWRITEABLE(oa)
+    if (_dtype_index(oa) != dt or not cnp.PyArray_ISWRITEABLE(oa)
             or not cnp.PyArray_SAMESHAPE(xa, oa)):
         return None
+    if not (lay & _layout(oa)):
+        return _strided(k, dt, xa, b, out, p, cost)
     optr = <char *>cnp.PyArray_DATA(oa)
     if not _same_or_disjoint(optr, xptr, n * itemsize):
         return None
