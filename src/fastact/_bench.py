@@ -27,7 +27,10 @@ table (docs/performance.md) with the machine and the command.
 Every time is the median of --repeat measurements, each an inner loop of a few ms, the sides
 of a ratio interleaved in the same process so that machine noise hits both.  Progress goes to
 stderr.  --plot FILE draws the speedups as a bar chart (needs matplotlib).  Then the per-call
-cost at n=16 (float32, out= given) against np.tanh(x, out=o), NumPy's own ufunc overhead.
+cost at n=16 (float32, out= given) against np.tanh(x, out=o), NumPy's own ufunc overhead,
+and the layouts table: sigmoid on views of a 1000x500 float32 array (row slice, every other
+element, transposed, negative stride) and in float16, 1 thread, against the contiguous array,
+float32, and np.copyto of the same views.
 
 --thread-scan instead times relu, sigmoid and tanh at 2^10..2^20 elements with one thread and
 with all threads and prints the size from which threads win (how parallel_min in
@@ -230,17 +233,18 @@ def peer_call(peer, name, x, threads=None, kind="forward", g=None, params=None):
 
 # ------------------------------------------------------------------ timing
 
-def measure(cases, repeat, budget_ns=None):
+def measure(cases, repeat, budget_ns=None, timer=time.perf_counter_ns):
     """Median ns per execution of each case, over `repeat` rounds that interleave the cases.
 
     A case is a zero-argument callable or a (statement, namespace, setup) triple run by
     timeit (no call overhead added: for per-call costs; setup runs before every measurement,
     so a case can select its own threads or thresholds).  Each measurement loops for about
-    `budget_ns` (default BUDGET_NS, which --budget-ms sets)."""
+    `budget_ns` (default BUDGET_NS, which --budget-ms sets).  `timer`: wall time by default;
+    time.process_time_ns for 1-thread figures on a shared machine (steal time not counted)."""
     budget_ns = budget_ns or BUDGET_NS
-    timers = [timeit.Timer("call()", globals={"call": c}, timer=time.perf_counter_ns)
+    timers = [timeit.Timer("call()", globals={"call": c}, timer=timer)
               if callable(c) else
-              timeit.Timer(c[0], c[2], globals=c[1], timer=time.perf_counter_ns) for c in cases]
+              timeit.Timer(c[0], c[2], globals=c[1], timer=timer) for c in cases]
     loops = []
     for t in timers:
         k = 1
@@ -562,6 +566,71 @@ def _per_call(repeat):
 
 
 
+def layout_cases(dtype="float32", rows=1000, cols=500):
+    """issue 7's layouts: {name: view}; every view has rows x cols elements."""
+    rng = np.random.default_rng(SEED)
+    a = (rng.standard_normal((rows, cols)) * 4).astype(dtype)
+    wide = (rng.standard_normal((rows, 2 * cols)) * 4).astype(dtype)
+    return {f"contiguous {rows}x{cols}": a,
+            f"row slice X[:, :{cols}] of {rows}x{2 * cols}": wide[:, :cols],
+            "every other element X[:, ::2]": wide[:, ::2],
+            f"transposed X.T[:{cols}] of {2 * cols}x{rows}": np.ascontiguousarray(wide.T).T[:, :cols],
+            "negative stride X[:, ::-1]": a[:, ::-1]}
+
+
+LAYOUT_FUNCTION = "sigmoid"
+LAYOUT_TARGETS = (0.8, 1.2)  # views >= 0.8 x contiguous speed; float16 <= 1.2 x float32 cost
+
+
+def _layouts(repeat, name=LAYOUT_FUNCTION):
+    """ns/element of `name` on views (1 thread, out= in the layout NumPy allocates, that is
+    np.empty_like(x)) against the contiguous array, float16 against float32 of the same
+    layout, and np.copyto of the same views for scale.  Targets: LAYOUT_TARGETS.  Process CPU
+    time, interleaved, medians: run it pinned (taskset -c 1) for a 1-thread figure."""
+    import fastact
+
+    f = fastact.get(name)
+    views = layout_cases()
+    halves = layout_cases("float16")
+    before = fastact.get_num_threads()
+    fastact.set_num_threads(1)
+    try:
+        calls, keys = [], []
+        for k, v in views.items():
+            for dt, x in (("float32", v), ("float16", halves[k])):
+                o = np.empty_like(x)
+                calls.append(lambda f=f, x=x, o=o: f(x, out=o))
+                keys.append((k, dt, "fastact"))
+            o32 = np.empty_like(v)
+            calls.append(lambda v=v, o=o32: np.copyto(o, v))
+            keys.append((k, "float32", "copy"))
+        with np.errstate(all="ignore"):
+            t = dict(zip(keys, measure(calls, repeat, timer=time.process_time_ns)))
+    finally:
+        fastact.set_num_threads(before)
+    n = next(iter(views.values())).size
+    first = next(iter(views))
+    lo, hi = LAYOUT_TARGETS
+    print(f"\nlayouts: {name}, 1 thread, out=np.empty_like(x); ns/element (target: views >= "
+          f"{lo} x contiguous speed, float16 <= {hi} x float32 cost)")
+    rows, records = [], []
+    for k in views:
+        f32, f16 = t[k, "float32", "fastact"] / n, t[k, "float16", "fastact"] / n
+        copy = t[k, "float32", "copy"] / n
+        speed = t[first, "float32", "fastact"] / t[k, "float32", "fastact"]
+        cost16 = f16 / f32
+        ok = (k == first or speed >= lo) and cost16 <= hi
+        rows.append([k, f"{f32:.3f}", "" if k == first else f"{speed:.2f}", f"{f16:.3f}",
+                     f"{cost16:.2f}", f"{copy:.3f}",
+                     f"{t[first, 'float32', 'copy'] / t[k, 'float32', 'copy']:.2f}",
+                     "ok" if ok else "MISSED"])
+        records.append({"layout": k, "float32_ns": f32, "vs_contiguous": speed,
+                        "float16_ns": f16, "float16_cost_vs_float32": cost16, "copy_ns": copy})
+    print("\n".join(_table(["layout", "float32", "vs contiguous", "float16", "f16 / f32 cost",
+                             "np.copyto", "copy vs contiguous", ""], rows, left=1)))
+    return records
+
+
 # ------------------------------------------------------------------ thread thresholds
 
 def _scan(stmt, dtype, repeat, sizes, setups):
@@ -775,6 +844,7 @@ def run(args):
         _print_tables(records, list(PEERS) if args.peers else [])
         report["rows"] = records
         report["per_call"] = _per_call(args.repeat)
+        report["layouts"] = _layouts(args.repeat)
         report["summary"] = _summary(records)
         if args.markdown:
             command = "python -m fastact " + " ".join(sys.argv[1:]) \
