@@ -7,7 +7,7 @@ BUILT  := $(VENV)/.build-stamp
 SOURCES := $(wildcard csrc/*.c csrc/*.h csrc/*.inc src/fastact/*.pyx src/fastact/*.pxi) setup.py pyproject.toml
 
 .PHONY: all build test test-isa bench bench-full bench-compare bench-baseline performance accuracy \
-	accuracy-exhaustive accuracy-docs prove-rounding peers asv asv-check sanitize golden clean fuzz asan tsan sanitize-ci \
+	accuracy-exhaustive accuracy-docs prove-rounding peers asv asv-deps asv-check sanitize golden clean fuzz asan tsan sanitize-ci \
 	memcheck test-slow bench-gil test-aarch64
 N ?= 10
 
@@ -77,21 +77,35 @@ accuracy-docs: $(BUILT)
 prove-rounding: $(BUILT)
 	nice $(PY) tools/check_rounding.py
 
-# asv history: the last N commits of main (default 10; `make asv N=5`), each built in its own
-# virtualenv, then HEAD in the dev venv, then the dashboard (.asv/html); --quick: one sample
-# per benchmark (the track_ ratios take medians themselves)
+# asv history: the last N commits of main's first-parent line (default 10; `make asv N=5`),
+# each built in its own virtualenv and run on a quick subset (ASV_COMMIT_BENCH: the speed
+# ratios over NumPy of every function, forward and backward, measured in one process; building
+# a commit takes ~5-10 minutes on a busy 2-core machine, and the full suite as long again), then HEAD in the dev venv on the whole suite, then the
+# dashboard (.asv/html) made self-contained (tools/asv_offline.py: Debian's copies of jQuery,
+# Flot, Bootstrap, stupidtable and md5 instead of asv's CDN links).  --quick: one sample per
+# benchmark (the track_ ratios take medians themselves).  The commits compile through ccache:
+# those that change no C or Cython source rebuild in seconds.
 ASV := $(VENV)/bin/asv
-asv: peers
+ASV_COMMIT_BENCH ?= ^activations\.Ratios\.
+ASV_PACKAGES := libjs-jquery libjs-bootstrap libghc-js-flot-data libjs-jquery-stupidtable \
+	node-blueimp-md5 ccache
+asv-deps:
+	dpkg -s $(ASV_PACKAGES) >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq $(ASV_PACKAGES))
+
+asv: peers asv-deps
 	$(ASV) machine --yes >/dev/null
-	mkdir -p build && git rev-list --max-count=$(N) main > build/asv-commits.txt
-	nice -n 10 $(ASV) run --quick --show-stderr --skip-existing-commits HASHFILE:build/asv-commits.txt
+	mkdir -p build && git rev-list --first-parent --max-count=$(N) main > build/asv-commits.txt
+	CC="ccache $${CC:-cc}" nice -n 10 $(ASV) run --quick --show-stderr --skip-existing-commits \
+		--bench '$(ASV_COMMIT_BENCH)' HASHFILE:build/asv-commits.txt
 	nice -n 10 $(ASV) run --quick --python=same --show-stderr \
 		--set-commit-hash $$(git rev-parse HEAD)
 	$(ASV) publish
+	$(PY) tools/asv_offline.py .asv/html
 
 # the published dashboard in headless Chromium (Debian's chromium + chromium-driver, Selenium):
 # screenshots in build/, fails on a JS console error, a missing graph or an empty series
-asv-check: $(DEPS)
+asv-check: $(DEPS) asv-deps
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
 	$(PY) -m pip install -q --disable-pip-version-check selenium

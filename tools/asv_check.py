@@ -2,8 +2,10 @@
 
     python tools/asv_check.py [--html .asv/html] [--out build]
 
-Serves the html directory on a local port (asv's pages fetch JSON, which file:// forbids),
-loads index.html and one benchmark's graph page (a Ratios track, else the first benchmark
+First makes the dashboard self-contained (tools/asv_offline.py: local copies of asv's
+JavaScript libraries instead of its CDN links; a machine without internet access cannot load
+those).  Serves the html directory on a local port (asv's pages fetch JSON, which file://
+forbids), loads index.html and one benchmark's graph page (a Ratios track, else the first benchmark
 with data), waits for the plot to render, and saves screenshots under --out.  Fails (exit 1)
 on a JavaScript console error, a missing graph, or an empty series.  Needs Debian's chromium
 and chromium-driver and Selenium (`make asv-check` installs them).
@@ -18,6 +20,9 @@ import pathlib
 import sys
 import threading
 import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from asv_offline import make_offline  # noqa: E402
 
 
 def _serve(root):
@@ -42,17 +47,26 @@ def _driver():
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
 
 
+def _points(series):
+    """How many commits of a graph JSON ([[revision, value or list of values], ...]) have a
+    value."""
+    return sum(1 for _, v in series
+               if v is not None and (not isinstance(v, list) or any(x is not None for x in v)))
+
+
 def _pick_graph(root):
-    """(benchmark name, graph JSON path) of a benchmark with data: a Ratios track first."""
+    """(benchmark name, graph JSON path, commits with a value) of the benchmark graph with the
+    longest history, a Ratios track first."""
     index = json.loads((root / "index.json").read_text())
-    names = sorted(index["benchmarks"], key=lambda n: (".Ratios." not in n, n))
-    for name in names:
+    best = (None, None, 0)
+    for name in sorted(index["benchmarks"], key=lambda n: (".Ratios." not in n, n)):
         for path in sorted((root / "graphs").rglob(f"{name}.json")):
-            series = json.loads(path.read_text())
-            if any(v is not None and (not isinstance(v, list) or any(x is not None for x in v))
-                   for _, v in series):
-                return name, path
-    return None, None
+            n = _points(json.loads(path.read_text()))
+            if n > best[2]:
+                best = (name, path, n)
+        if best[2] and ".Ratios." not in name and ".Ratios." in best[0]:
+            break
+    return best
 
 
 def _console_errors(driver):
@@ -69,16 +83,20 @@ def _wait(driver, condition, timeout=30.0):
     return None
 
 
-def check(html, out):
+def check(html, out, min_points=2):
     root = pathlib.Path(html)
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     problems = []
     if not (root / "index.html").is_file():
         return [f"{root}/index.html missing: run `asv publish` (make asv) first"]
-    name, graph_json = _pick_graph(root)
+    problems += make_offline(root)
+    name, graph_json, history = _pick_graph(root)
     if name is None:
         problems.append("no benchmark has a non-empty series in graphs/")
+    elif history < min_points:
+        problems.append(f"{name}: values for {history} commit(s) only, fewer than {min_points}"
+                        " (no history: run `make asv`)")
     server, base = _serve(root)
     driver = _driver()
     try:
@@ -106,7 +124,7 @@ def check(html, out):
             time.sleep(1.5)
             shot = out / "asv-graph.png"
             driver.save_screenshot(str(shot))
-            print(f"graph {name} ({graph_json.relative_to(root)}): "
+            print(f"graph {name} ({graph_json.relative_to(root)}, {history} commits): "
                   f"{'canvas drawn' if points == -1 else f'{points} points plotted'};"
                   f" screenshot {shot}")
             if not points:
@@ -122,8 +140,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--html", default=".asv/html")
     parser.add_argument("--out", default="build")
+    parser.add_argument("--min-points", type=int, default=2,
+                        help="commits the opened graph must have values for (default 2)")
     args = parser.parse_args(argv)
-    problems = check(args.html, args.out)
+    problems = check(args.html, args.out, args.min_points)
     for p in problems:
         print("FAIL:", p)
     print("asv-check: " + ("failed" if problems else "ok"))
