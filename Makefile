@@ -103,7 +103,7 @@ asv: peers asv-deps
 	CC="ccache $${CC:-cc}" nice -n 10 $(ASV) run --quick --show-stderr --skip-existing-commits \
 		--bench '$(ASV_COMMIT_BENCH)' HASHFILE:build/asv-commits.txt
 	nice -n 10 $(ASV) run --quick --python=same --show-stderr --bench '$(ASV_HEAD_BENCH)' \
-		--set-commit-hash $$(git rev-parse HEAD)
+		--set-commit-hash $$(git rev-parse HEAD) $$(git rev-parse HEAD)^!
 	$(ASV) publish
 	$(PY) tools/asv_offline.py .asv/html
 
