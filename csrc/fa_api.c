@@ -136,6 +136,15 @@ static int fa_disjoint(const char *a, const char *b, intptr_t bytes)
     return ua + (uintptr_t)bytes <= ub || ub + (uintptr_t)bytes <= ua;
 }
 
+/* Whether contiguous runs `in` and `out` of `bytes` may be cut across threads: the same run
+ * (in place, element by element) or disjoint ones.  NumPy passes the loop an out that
+ * partially overlaps an input without copying when in-order processing is safe (out behind
+ * the input); threads would run a later block first and clobber inputs of an earlier one. */
+static int fa_split_safe(const char *in, const char *out, intptr_t bytes)
+{
+    return in == NULL || in == out || fa_disjoint(in, out, bytes);
+}
+
 /* A run shorter than FA_PAD: through blocks padded with zeros (a valid input) to FA_PAD. */
 static void fa_run_padded(fa_kernel k, intptr_t m, const char *x, intptr_t sx, const char *g,
                           intptr_t sg, char *out, intptr_t so, const fa_params *p, size_t es)
@@ -160,7 +169,8 @@ void fa_run_strided(fa_kernel k, intptr_t n, const char *x, intptr_t sx, const c
      * L1 blocks (gathered before, scattered after) */
     const int dx = sx == es, dg = g == NULL || sg == es, dout = so == es;
     if (dx && dg && dout && n >= FA_DIRECT_MIN && fa_num_threads > 1 &&
-        n * cost >= fa_parallel_min) {
+        n * cost >= fa_parallel_min && fa_split_safe(x, out, n * es) &&
+        fa_split_safe(g, out, n * es)) {
         fa_parallel_run(k, (size_t)n, x, g, out, p, itemsize, fa_num_threads);
         return;
     }

@@ -7,7 +7,9 @@ JavaScript libraries instead of its CDN links; a machine without internet access
 those).  Serves the html directory on a local port (asv's pages fetch JSON, which file://
 forbids), loads index.html and one benchmark's graph page (a Ratios track, else the first benchmark
 with data), waits for the plot to render, and saves screenshots under --out.  Fails (exit 1)
-on a JavaScript console error, a missing graph, or an empty series.  Needs Debian's chromium
+on a JavaScript console error, a missing graph, or an empty series (a benchmark that no
+run has measured, whose summary graph asv then does not write, counts as missing unless
+--allow-not-run), or when the opened graph has values for fewer than --min-points commits.  Needs Debian's chromium
 and chromium-driver and Selenium (`make asv-check` installs them).
 """
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import functools
 import http.server
 import json
+import re
 import pathlib
 import sys
 import threading
@@ -83,7 +86,7 @@ def _wait(driver, condition, timeout=30.0):
     return None
 
 
-def check(html, out, min_points=2):
+def check(html, out, min_points=2, allow_not_run=False):
     root = pathlib.Path(html)
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -91,6 +94,8 @@ def check(html, out, min_points=2):
     if not (root / "index.html").is_file():
         return [f"{root}/index.html missing: run `asv publish` (make asv) first"]
     problems += make_offline(root)
+    not_run = []
+    with_data = {path.stem for path in (root / "graphs" / "summary").glob("*.json")}
     name, graph_json, history = _pick_graph(root)
     if name is None:
         problems.append("no benchmark has a non-empty series in graphs/")
@@ -109,7 +114,19 @@ def check(html, out, min_points=2):
         print(f"index.html: {rows or 0} benchmark tiles; screenshot {out / 'asv-index.png'}")
         if not rows:
             problems.append("index.html shows no benchmark")
-        problems += [f"index.html console: {e['message']}" for e in _console_errors(driver)]
+        for e in _console_errors(driver):
+            m = re.search(r"/graphs/summary/([^?]+)\.json\?.* 404", e["message"])
+            if m and m.group(1) not in with_data:
+                not_run.append(m.group(1))
+            else:
+                problems.append(f"index.html console: {e['message']}")
+        if not_run:
+            line = (f"{len(not_run)} benchmarks have no result in any run, their summary graphs "
+                    f"are missing: {', '.join(sorted(not_run))}")
+            if allow_not_run:
+                print("note:", line)
+            else:
+                problems.append(line + " (run them: make asv; or --allow-not-run)")
         if name is not None:
             # the graph page of that benchmark; its JSON has at least one non-null point
             driver.get(base + f"#{name}")
@@ -142,8 +159,11 @@ def main(argv=None):
     parser.add_argument("--out", default="build")
     parser.add_argument("--min-points", type=int, default=2,
                         help="commits the opened graph must have values for (default 2)")
+    parser.add_argument("--allow-not-run", action="store_true",
+                        help="a benchmark no run has measured (a subset was run) is a note, "
+                             "not a failure")
     args = parser.parse_args(argv)
-    problems = check(args.html, args.out, args.min_points)
+    problems = check(args.html, args.out, args.min_points, args.allow_not_run)
     for p in problems:
         print("FAIL:", p)
     print("asv-check: " + ("failed" if problems else "ok"))
