@@ -84,6 +84,7 @@
 #define FA_ERF_TAYLOR FA_ERF_TAYLOR_F64
 #define FA_ERFC_MAX_ARG 28.0        /* erfc(28) < 2^-1130: every use underflows beyond */
 #define FA_TANHSHRINK FA_TANHSHRINK_F64
+#define FA_TANH_SMALL FA_TANH_SMALL_F64
 #include "fa_math.inc"
 #include "fa_functions.inc"
 #include "fa_loops.inc"
@@ -120,6 +121,7 @@
 #undef FA_ERF_TAYLOR
 #undef FA_ERFC_MAX_ARG
 #undef FA_TANHSHRINK
+#undef FA_TANH_SMALL
 
 /* ------------------------------------------------------------------ float32 */
 #define T float
@@ -158,6 +160,7 @@
 #define FA_ERF_TAYLOR FA_ERF_TAYLOR_F32
 #define FA_ERFC_MAX_ARG 11.0f       /* erfc(11) < 2^-150 */
 #define FA_TANHSHRINK FA_TANHSHRINK_F32
+#define FA_TANH_SMALL FA_TANH_SMALL_F32
 #include "fa_math.inc"
 #include "fa_functions.inc"
 #include "fa_loops.inc"

@@ -165,7 +165,7 @@ _LAMBD_RULE = Rule("ge0", "lambd")
 _SMOOTH_ULP = {"float32": (2, 4), "float64": (2, 4)}
 # f' crosses zero (silu' at x = -1.2785, gelu' at -0.7518, mish' at -1.1925): there its relative
 # error in any double evaluation, and in the np.longdouble reference too, grows as 1/|f'(x)|
-# (x within 1e-6 of the zero: ~3e5 ulp).  float32 (computed in double) stays within 4 ulp; the
+# (x within 1e-6 of the zero: ~3e5 ulp).  float32 (those run in double) stays within 4 ulp; the
 # float64 bound is the measured one until f' gets a local expansion at its zero (and the
 # oracle an exact one).  Known gap, see issue 5.
 def _near_zero_of_derivative(f64_derivative_ulp):
@@ -208,8 +208,9 @@ SPECS: tuple = (
     Spec("sigmoid", "1 / (1 + e^-x)", "y (1 - y)", "sigmoid", aliases=("logistic", "expit"),
          from_y=True, cost=4, ulp={"float32": (2, 4), "float64": (2, 4)}),
     Spec("tanh", "(e^x - e^-x) / (e^x + e^-x)", "1 - y^2", "sigmoid", from_y=True, cost=4,
-         ulp={"float32": (3, 4), "float64": (3, 5)}),
-    # -- the smooth catalogue (csrc/fa_functions.inc: float64 formulas, float32 rounded once)
+         ulp=_SMOOTH_ULP),
+    # -- the smooth catalogue (csrc/fa_functions.inc, one formula for both dtypes; float32 gelu,
+    # mish, tanhshrink and silu's derivative in double, rounded once: fa_functions_f32.inc)
     Spec("log_sigmoid", "log sigmoid(x) = -softplus(-x)", "sigmoid(-x)", "sigmoid", cost=8,
          ulp=_SMOOTH_ULP),
     Spec("softsign", "x / (1 + |x|)", "1 / (1 + |x|)^2", "sigmoid", cost=2,
