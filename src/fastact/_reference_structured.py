@@ -64,13 +64,15 @@ def softmax(x, axis=-1):
 
 def log_softmax(x, axis=-1):
     """(x - m) - log1p(sum of the terms other than the first maximal one): the dominant
-    element's tiny result keeps its relative accuracy."""
+    element's tiny result keeps its relative accuracy.  The first maximal term enters the sum as
+    e - 1 (0 when m is finite), so a slice holding +inf (e = NaN there) is NaN throughout, as
+    in PyTorch."""
     x = np.asarray(x)
     axes = normalize_axes(axis, x.ndim)
     with np.errstate(all="ignore"):
         w = _shifted(x, axes)
         e = np.exp(w)
-        rest = np.sum(np.where(_first_max_mask(x, axes), 0, e), axis=axes, keepdims=True)
+        rest = np.sum(np.where(_first_max_mask(x, axes), e - 1, e), axis=axes, keepdims=True)
         return (w - np.log1p(rest)).astype(x.dtype)
 
 
@@ -102,16 +104,26 @@ def _sigmoid(v, kind="value"):
     return _ref.evaluate("sigmoid", kind, v)
 
 
+def glu_axis(axis, ndim, caller="glu"):
+    """glu's axis: one int (negative allowed) of an array of at least one dimension; TypeError
+    for None or a tuple, ValueError for a 0-d array, AxisError when out of range."""
+    if ndim == 0:
+        raise ValueError(f"{caller}: x must have at least one dimension")
+    if axis is None or isinstance(axis, tuple):
+        raise TypeError(f"{caller}: axis must be an int")
+    return normalize_axes(axis, ndim, caller)[0]
+
+
 def glu(x, axis=-1):
     x = np.asarray(x)
-    a, b = np.split(x, 2, axis=normalize_axes(axis, x.ndim, "glu")[0])
+    a, b = np.split(x, 2, axis=glu_axis(axis, x.ndim))
     with np.errstate(all="ignore"):
         return (a * _sigmoid(b)).astype(x.dtype)
 
 
 def glu_backward(g, x, axis=-1):
     x = np.asarray(x)
-    ax = normalize_axes(axis, x.ndim, "glu")[0]
+    ax = glu_axis(axis, x.ndim, "glu.backward")
     a, b = np.split(x, 2, axis=ax)
     with np.errstate(all="ignore"):
         return np.concatenate([g * _sigmoid(b), g * (a * _sigmoid(b, "derivative"))],
@@ -232,8 +244,8 @@ def rrelu(x, lower=1.0 / 8, upper=1.0 / 3, slopes=None):
     forward with the given per-element slopes."""
     x = np.asarray(x)
     with np.errstate(invalid="ignore"):
-        if slopes is None:
-            neg = (x.astype(np.promote_types(x.dtype, np.float64)) * (0.5 * (lower + upper))).astype(x.dtype)
+        if slopes is None:  # leaky_relu's product, correctly rounded in float32
+            neg = _ref._times_rounded_once(x, 0.5 * (lower + upper)).astype(x.dtype)
         else:
             neg = (np.asarray(slopes, x.dtype) * x).astype(x.dtype)
     neg = np.where(np.isnan(neg) & ~np.isnan(x), 0, neg)  # 0 * -inf: the limit 0

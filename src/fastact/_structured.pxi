@@ -398,11 +398,7 @@ cdef class HalvesActivation(StructuredActivation):
 
     cdef _setup(self, x, axis, str caller):
         xa = _dtypes.as_input(x, "x")
-        if xa.ndim == 0:
-            raise ValueError(f"{caller}: x must have at least one dimension")
-        if axis is None or isinstance(axis, tuple):
-            raise TypeError(f"{caller}: axis must be an int")
-        ax = _sref.normalize_axes(axis, xa.ndim, caller)[0]
+        ax = _sref.glu_axis(axis, xa.ndim, caller)
         if xa.shape[ax] % 2:
             raise ValueError(f"{caller}: x has an odd length {xa.shape[ax]} along axis {axis}; "
                              f"glu halves it")
