@@ -88,13 +88,25 @@ static void fa_scatter(char *dst, intptr_t stride, const void *src, intptr_t m, 
     else fa_scatter16(dst, stride, src, m);
 }
 
+/* Whether contiguous runs `in` and `out` of `bytes` may be cut across threads: the same run
+ * (in place, element by element) or disjoint ones.  NumPy passes the loop an out that
+ * partially overlaps an input without copying when in-order processing is safe (out behind
+ * the input: every element is read before an earlier element's result overwrites it); threads
+ * would run a later block first and clobber inputs of an earlier one (fuzz finding 5:
+ * gelu.grad with out 5 elements before x, 3 threads, wrong at the block seams). */
+static int fa_split_safe(const char *in, const char *out, intptr_t bytes)
+{
+    return in == NULL || in == out || in + bytes <= out || out + bytes <= in;
+}
+
 void fa_run_strided(fa_kernel k, intptr_t n, const char *x, intptr_t sx, const char *g,
                     intptr_t sg, char *out, intptr_t so, const fa_params *p, size_t itemsize,
                     int cost)
 {
     const intptr_t es = (intptr_t)itemsize;
     if (sx == es && (g == NULL || sg == es) && so == es && n >= FA_DIRECT_MIN) {
-        if (fa_num_threads > 1 && n * cost >= fa_parallel_min)
+        if (fa_num_threads > 1 && n * cost >= fa_parallel_min &&
+            fa_split_safe(x, out, n * es) && fa_split_safe(g, out, n * es))
             fa_parallel_run(k, (size_t)n, x, g, out, p, itemsize, fa_num_threads);
         else
             k((size_t)n, x, g, out, p);

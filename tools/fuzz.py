@@ -357,6 +357,14 @@ class Case:
         key = "x" if self.method == "backward_x" else "y"
         return f.backward(self.g, *extra, out=self.out, **{key: self.x}, **p)
 
+    def _offset(self):
+        """out's start minus x's in bytes when they share memory (partial overlap), else None."""
+        x, o = self.x, self.out
+        if isinstance(x, np.ndarray) and isinstance(o, np.ndarray) and x.size and o.size \
+                and np.shares_memory(x, o):
+            return o.__array_interface__["data"][0] - x.__array_interface__["data"][0]
+        return None
+
     def describe(self):
         def arr(a):
             if isinstance(a, np.ndarray):
@@ -367,7 +375,8 @@ class Case:
             return repr(a)[:80]
         return (f"{self.spec.name}.{self.method} axis={self.axis!r} isa={self.isa} threads={self.threads} "
                 f"thresholds={self.thresholds} x={arr(self.x)} g={arr(self.g)} "
-                f"out={arr(self.out)} out_is_x={self.out is self.x} params={self.params!r} "
+                f"out={arr(self.out)} out_is_x={self.out is self.x} "
+                f"out_minus_x_bytes={self._offset()} params={self.params!r} "
                 f"extra_positional={self.extra_positional}")
 
 
@@ -422,17 +431,15 @@ def expect_refusal(case):
             return TypeError
     if not accepted(x):
         return TypeError
-    rdt = _dtypes.result_dtype(np.asarray(x).dtype)
     shape = np.shape(np.asarray(x))
     if case.g is not None:
         if not accepted(case.g):
             return TypeError
-        g = np.asarray(case.g)
-        rdt = np.result_type(rdt, _dtypes.result_dtype(g.dtype))
         try:
-            shape = np.broadcast_shapes(shape, g.shape)
+            shape = np.broadcast_shapes(shape, np.shape(np.asarray(case.g)))
         except ValueError:
             return ValueError
+    rdt = result_dtype(x, case.g)
     if out is not None:
         if not isinstance(out, np.ndarray):
             return TypeError
@@ -443,15 +450,27 @@ def expect_refusal(case):
     return None
 
 
+def result_dtype(x, g=None):
+    """The result dtype of a call on x (and backward's g): float16/32/64 kept, bool and
+    integers float64, several inputs promoted together -- except that a Python int or float
+    is weak, as in NumPy's ufuncs (NEP 50): backward(1.0, x=float16 array) is float16.  (A
+    Python bool counts as a bool array: float64.)"""
+    from fastact import _dtypes
+
+    strong = [a for a in (x, g) if a is not None and type(a) not in (int, float)]
+    if not strong:
+        return np.dtype(np.float64)
+    return np.result_type(*[_dtypes.result_dtype(np.asarray(a).dtype) for a in strong])
+
+
 def canonical(case):
     """Plain C-contiguous native copies of the inputs in the compute dtype, and the dtypes."""
     from fastact import _dtypes
 
     x = np.asarray(case.x)
-    rdt = _dtypes.result_dtype(x.dtype)
+    rdt = result_dtype(case.x, case.g)
     if case.g is not None:
         g = np.asarray(case.g)
-        rdt = np.result_type(rdt, _dtypes.result_dtype(g.dtype))
         shape = np.broadcast_shapes(x.shape, g.shape)
     else:
         g, shape = None, x.shape
@@ -501,6 +520,22 @@ def _bitwise_equal(a, b):
 def _same_bits(a, b):
     a, b = np.asarray(a), np.asarray(b)
     return a.shape == b.shape and a.dtype == b.dtype and bool(np.all(_bitwise_equal(a, b)))
+
+
+def _first_difference(got, want, x):
+    """': at flat index i (x=..., got ..., want ...)' for the first differing element."""
+    try:
+        g, w = np.ravel(got), np.ravel(want)
+        bad = np.flatnonzero(~_bitwise_equal(g, w)) if g.dtype.kind == w.dtype.kind == "f" \
+            else []
+        if len(bad) == 0:
+            return ""
+        i = int(bad[0])
+        xs = np.ravel(x)[i] if np.size(x) == g.size else "?"
+        return (f": {len(bad)} elements, the first at flat index {i} (x={xs!r}, got {g[i]!r}, "
+                f"want {w[i]!r})")
+    except Exception:  # noqa: BLE001 -- a description only
+        return ""
 
 
 def _equal_values(a, b):
@@ -617,7 +652,8 @@ def _check_result(case, r, before):
         with np.errstate(all="ignore"):
             wants = [plain.astype(out.dtype), plain.astype(rdt).astype(out.dtype)]
         if not any(_equal_values(out, w) for w in wants):
-            raise Finding("out differs from the same call on a plain contiguous copy")
+            raise Finding("out differs from the same call on a plain contiguous copy"
+                          + _first_difference(out, wants[0], xc))
     for name, a, b0 in (("x", case.x, before[0]), ("g", case.g, before[1])):
         if isinstance(a, np.ndarray) and out is not None and isinstance(out, np.ndarray) \
                 and np.shares_memory(a, out):
