@@ -31,6 +31,11 @@ def test_random_inputs_meet_the_oracle(fuzz, threads):
         fastact._core.set_isa(before)
     assert found == 0
     assert ok > 500 and refused > 500  # both verdicts are exercised
+    # every kind of function is driven: elementwise, along an axis, glu, per-channel
+    # parameters (prelu, mpelu) and rrelu
+    kinds = fuzz._kinds
+    assert {"axis", "halves", "channel", "random"} <= set(kinds), kinds
+    assert all(v >= 5 for v in kinds.values()), kinds
 
 
 def test_oracle_catches_a_write_on_refusal(fuzz, monkeypatch):
@@ -143,3 +148,35 @@ def test_backward_with_a_python_scalar_g_keeps_x_dtype():
             assert fastact.sigmoid.backward(g, x=x).dtype == dt
         assert fastact.sigmoid.backward(True, x=x).dtype == np.float64  # bool: an integer
         assert fastact.sigmoid.backward(np.float64(1.0), x=x).dtype == np.float64
+
+
+def test_periodic_with_omega_or_x_near_the_double_range_on_every_isa():
+    """Fuzz finding 7: on the baseline path (no FMA) Dekker's split of omega or x >= 2^996
+    overflowed and the low part of omega x was dropped: cos(omega x) with omega = 1e308 was off
+    by 4e7 ulp.  The references form the exact product (checked against mpmath above)."""
+    from fastact import _accuracy
+    before = fastact._core.get_isa()
+    cases = [(1e308, np.array([1.1217233241889926e-302, 4.5e-305, -3.25e-300, 1e-310])),
+             (-1e308, np.array([2.0e-303, -7.0e-302])),
+             (5.62298851882525e-81, np.array([1.7976931348623157e+308, -1.5e300])),
+             (6.322012276152016e-291, np.array([-1.7976931348623157e+308]))]
+    try:
+        for isa in fastact._core.usable_isas():
+            fastact._core.set_isa(isa)
+            for omega, x in cases:
+                for name, kind, call in (("cos", "value", fastact.cos),
+                                         ("sin", "value", fastact.sin),
+                                         ("cos", "derivative", fastact.cos.grad),
+                                         ("sin", "derivative", fastact.sin.grad)):
+                    for dt in (np.float64, np.float32):
+                        with np.errstate(over="ignore"):
+                            xx = x.astype(dt)
+                        if not np.isfinite(xx).all():
+                            continue
+                        with np.errstate(all="ignore"):
+                            got = call(xx, omega=omega)
+                            want = _accuracy.wide_reference(name, kind, xx, {"omega": omega})
+                        err = _accuracy.ulp_error(got, want).max()
+                        assert err <= 4.5, (isa, name, kind, dt, omega, err)
+    finally:
+        fastact._core.set_isa(before)

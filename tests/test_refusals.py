@@ -64,6 +64,10 @@ TABLE = [
      "x has dtype object; expected real numbers (float, int or bool)"),
     ("int beyond float g", lambda o: fastact.relu.backward(10 ** 400, x=X, out=o), TypeError,
      "g has dtype object; expected real numbers (float, int or bool)"),
+    # fuzz finding 8: next to an integer y, dtype=float64 let NumPy cast a longdouble g down
+    ("longdouble g next to an int y",
+     lambda o: fastact.elu.backward(np.ones(4, np.longdouble), y=np.int8(-3), out=o), TypeError,
+     f"g has dtype {np.dtype(np.longdouble)}; fastact computes in float32 and float64 only"),
     ("longdouble x", lambda o: fastact.relu(np.ones(4, np.longdouble), out=o), TypeError,
      f"x has dtype {np.dtype(np.longdouble)}; fastact computes in float32 and float64 only"),
     ("datetime x", lambda o: fastact.relu(np.zeros(4, "M8[D]"), out=o), TypeError,

@@ -577,6 +577,11 @@ cdef class Activation:
         if "dtype" not in kw and "signature" not in kw:
             for a in arrays:
                 if _integer_input(a):  # bool and integers compute in float64
+                    # (dtype= would let NumPy cast a longdouble or complex operand next to the
+                    # integers down to float64: refuse those first; fuzz finding 8)
+                    for name, b in zip(names, arrays):
+                        if getattr(b, "dtype", None) != BFLOAT16:
+                            _dtypes.as_input(b, name)
                     kw["dtype"] = _F64
                     break
         try:
