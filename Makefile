@@ -135,10 +135,15 @@ $(VENV)/.atheris-stamp: $(DEPS)
 	$(PY) -m pip install -q --disable-pip-version-check atheris
 	touch $@
 
+# Wrong answers and wrong refusals are written to build/fuzz/findings.txt (each kind once, with
+# the input: `python tools/fuzz.py --replay HEX`) and the run goes on; a crash or a hang stops
+# it with its input in build/fuzz/ (KEEP_GOING= makes any finding stop it)
+KEEP_GOING ?= build/fuzz/findings.txt
 fuzz: $(BUILT) $(VENV)/.atheris-stamp
 	mkdir -p build/fuzz/corpus
-	$(PY) tools/fuzz.py -max_total_time=$(SECONDS) -timeout=30 -rss_limit_mb=4096 \
-		-artifact_prefix=build/fuzz/ -print_final_stats=1 build/fuzz/corpus
+	FASTACT_FUZZ_KEEP_GOING=$(KEEP_GOING) $(PY) tools/fuzz.py -max_total_time=$(SECONDS) \
+		-timeout=30 -rss_limit_mb=4096 -artifact_prefix=build/fuzz/ -print_final_stats=1 \
+		build/fuzz/corpus
 
 # the extension built with ASan+UBSan / TSan, driven by pytest (tools/sanitize_ext.sh): the
 # whole suite (asan) or the threaded tests (tsan); sanitize-ci is the fast subset `make test` runs

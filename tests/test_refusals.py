@@ -44,6 +44,30 @@ TABLE = [
      "x must be array_like of real numbers: setting an array element with a sequence. The "
      "requested array has an inhomogeneous shape after 1 dimensions. The detected shape was "
      "(2,) + inhomogeneous part."),
+    # fuzz finding 4: without out, the ragged list reached an out-of-bounds tuple read in the
+    # Cython layer (wraparound=False and names[-1]): a segfault on every function and method
+    ("ragged list x, no out", lambda o: fastact.tanh([[1.0], [2.0, 3.0]]), TypeError,
+     "x must be array_like of real numbers: setting an array element with a sequence. The "
+     "requested array has an inhomogeneous shape after 1 dimensions. The detected shape was "
+     "(2,) + inhomogeneous part."),
+    ("ragged list x (grad)", lambda o: fastact.relu.grad([[1.0], [2.0, 3.0]]), TypeError,
+     "x must be array_like of real numbers: setting an array element with a sequence. The "
+     "requested array has an inhomogeneous shape after 1 dimensions. The detected shape was "
+     "(2,) + inhomogeneous part."),
+    ("ragged list g", lambda o: fastact.tanh.backward([[1.0], [2.0, 3.0]], x=1.0), TypeError,
+     "g must be array_like of real numbers: setting an array element with a sequence. The "
+     "requested array has an inhomogeneous shape after 1 dimensions. The detected shape was "
+     "(2,) + inhomogeneous part."),
+    # fuzz finding 3: next to parameter operands NumPy raised OverflowError for a huge int
+    ("int beyond float x with parameters",
+     lambda o: fastact.threshold(10 ** 400, out=o, threshold=2.0, value=0.0), TypeError,
+     "x has dtype object; expected real numbers (float, int or bool)"),
+    ("int beyond float g", lambda o: fastact.relu.backward(10 ** 400, x=X, out=o), TypeError,
+     "g has dtype object; expected real numbers (float, int or bool)"),
+    # fuzz finding 8: next to an integer y, dtype=float64 let NumPy cast a longdouble g down
+    ("longdouble g next to an int y",
+     lambda o: fastact.elu.backward(np.ones(4, np.longdouble), y=np.int8(-3), out=o), TypeError,
+     f"g has dtype {np.dtype(np.longdouble)}; fastact computes in float32 and float64 only"),
     ("longdouble x", lambda o: fastact.relu(np.ones(4, np.longdouble), out=o), TypeError,
      f"x has dtype {np.dtype(np.longdouble)}; fastact computes in float32 and float64 only"),
     ("datetime x", lambda o: fastact.relu(np.zeros(4, "M8[D]"), out=o), TypeError,
@@ -231,3 +255,67 @@ def test_every_method_refuses_bad_arguments(spec, method):
                            [o, x])
         else:
             _check_refused(lambda: call(x, o, **good), exc, message, [o, x])
+
+
+# ---------------------------------------------------------------- structured functions
+
+X2 = np.ones((2, 4))
+# (id, call(o) with o a float64 out of shape (2, 4) full of SENTINEL, exception, exact message)
+STRUCTURED_TABLE = [
+    ("axis out of range", lambda o: fastact.softmax(X2, axis=2, out=o), np.exceptions.AxisError,
+     "axis 2 is out of bounds for array of dimension 2"),
+    ("negative axis out of range (backward)",
+     lambda o: fastact.log_softmax.backward(o, y=X2, axis=-3, out=o), np.exceptions.AxisError,
+     "axis -3 is out of bounds for array of dimension 2"),
+    ("glu axis out of range", lambda o: fastact.glu(X2, axis=5), np.exceptions.AxisError,
+     "axis 5 is out of bounds for array of dimension 2"),
+    ("repeated axis", lambda o: fastact.softmax(X2, axis=(0, 0), out=o), ValueError,
+     "softmax(): repeated axis in (0, 0)"),
+    ("float axis", lambda o: fastact.softmin(X2, axis=1.5, out=o), TypeError,
+     "softmin(): axis must be an int, a tuple of ints or None, not float"),
+    ("complex x (softmax)", lambda o: fastact.softmax(X2 * 1j, out=o), TypeError,
+     "x has complex dtype complex128; activations are real functions"),
+    ("softmax out of another shape", lambda o: fastact.softmax(X2.T, axis=0, out=o), ValueError,
+     "softmax: out has shape (2, 4), but the result has shape (4, 2)"),
+    ("odd glu length", lambda o: fastact.glu(np.ones((2, 3))), ValueError,
+     "glu: x has an odd length 3 along axis -1; glu halves it"),
+    ("glu out of the input's shape", lambda o: fastact.glu(X2, out=o), ValueError,
+     "glu: out has shape (2, 4), but the result has shape (2, 2)"),
+    ("prelu weight of the wrong length", lambda o: fastact.prelu(X2, weight=np.ones(3), out=o),
+     ValueError, "prelu(): parameter 'weight' must be a scalar or have length 1 or 4 (the "
+                 "channels, axis 1 of x), got shape (3,)"),
+    ("prelu weight of the wrong rank", lambda o: fastact.prelu(X2, weight=np.ones((2, 2)), out=o),
+     ValueError, "prelu(): parameter 'weight' must be a scalar or have length 1 or 4 (the "
+                 "channels, axis 1 of x), got shape (2, 2)"),
+    ("prelu weight of the wrong length (backward)",
+     lambda o: fastact.prelu.backward(o, x=X2, weight=np.ones(5), out=o, param_grads=True),
+     ValueError, "prelu.backward(): parameter 'weight' must be a scalar or have length 1 or 4 "
+                 "(the channels, axis 1 of x), got shape (5,)"),
+    ("prelu NaN weight", lambda o: fastact.prelu(X2, weight=np.nan, out=o), ValueError,
+     "prelu(): parameter 'weight' contains NaN"),
+    ("prelu without weight", lambda o: fastact.prelu(X2, out=o), TypeError,
+     "prelu() missing required keyword argument 'weight'"),
+    ("mpelu alpha of the wrong length", lambda o: fastact.mpelu(X2, alpha=np.ones(3), out=o),
+     ValueError, "mpelu(): parameter 'alpha' must be a scalar or have length 1 or 4 (the "
+                 "channels, axis 1 of x), got shape (3,)"),
+    ("mpelu beta of the wrong length", lambda o: fastact.mpelu.grad(X2, beta=np.ones(7), out=o),
+     ValueError, "mpelu.grad(): parameter 'beta' must be a scalar or have length 1 or 4 (the "
+                 "channels, axis 1 of x), got shape (7,)"),
+    ("rrelu lower > upper", lambda o: fastact.rrelu(X2, lower=0.5, upper=0.1, out=o), ValueError,
+     "rrelu(): lower must be less than or equal to upper (got lower=0.5, upper=0.1)"),
+    ("rrelu slopes of another shape",
+     lambda o: fastact.rrelu(X2, training=True, slopes=np.ones(3), out=o), ValueError,
+     "rrelu: slopes has shape (3,), x has (2, 4)"),
+    ("rrelu generator of the wrong type",
+     lambda o: fastact.rrelu(X2, training=True, generator="x", out=o), TypeError,
+     "rrelu(): generator must be a numpy.random.Generator, an int seed or None, not str"),
+]
+
+
+@pytest.mark.parametrize("case", STRUCTURED_TABLE, ids=[c[0] for c in STRUCTURED_TABLE])
+def test_structured_refusal_table(case, threads):
+    _, call, exc, message = case
+    o = np.full((2, 4), SENTINEL)
+    x = X2.copy()
+    _check_refused(lambda: call(o), exc, message, [o, x])
+    assert (o == SENTINEL).all() and (X2 == 1).all()

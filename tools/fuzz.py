@@ -31,6 +31,7 @@ a changed reference count, a crash or a hang (libFuzzer's -timeout) is a finding
 """
 from __future__ import annotations
 
+import copy
 import decimal
 import fractions
 import gc
@@ -242,6 +243,10 @@ AXIS_METHODS = ["call", "call", "backward_x", "backward_y", "inplace"]  # f(x, a
 AXIS_VALUES = [-1, -1, 0, 1, 2, -2, -3, 3, None, (0, 1), (0, 0), (), (-1, 0), 1.5, "0",
                np.int64(1), True, [0]]
 _NO_AXIS = object()
+# functions with array-valued parameters (prelu, mpelu: kind "channel") and rrelu ("random")
+PARAM_KINDS = ("channel", "random")
+CHANNEL_METHODS = ["call", "call", "grad", "backward_x", "backward_grads", "inplace"]
+RANDOM_METHODS = ["call", "train", "train", "grad", "backward_x", "backward_train", "inplace"]
 
 
 def targets(fastact):
@@ -249,7 +254,8 @@ def targets(fastact):
     from fastact import _registry
 
     structured = getattr(_registry, "STRUCTURED_SPECS", ())
-    return list(_registry.SPECS) + [s for s in structured if s.kind in AXIS_KINDS]
+    return list(_registry.SPECS) + [s for s in structured
+                                    if s.kind in AXIS_KINDS + PARAM_KINDS]
 
 
 class Case:
@@ -259,6 +265,10 @@ class Case:
         self.spec = b.pick(targets(fastact))
         self.f = fastact.get(self.spec.name)
         self.axis_kind = getattr(self.spec, "kind", None) in AXIS_KINDS
+        self.param_kind = getattr(self.spec, "kind", None) in PARAM_KINDS
+        if self.param_kind:
+            self._decode_param_kind(b, fastact)
+            return
         self.method = b.pick(AXIS_METHODS if self.axis_kind else METHODS)
         if self.method == "inplace" and not hasattr(self.f, "inplace"):
             self.method = "call"
@@ -274,6 +284,119 @@ class Case:
             self.g = self._decode_g(b)
         self._decode_out(b)
         self.extra_positional = b.chance(40)
+
+    def _decode_param_kind(self, b, fastact):
+        """prelu/mpelu (per-channel parameters of right and wrong lengths, param_grads) and
+        rrelu (lower/upper, training, generator, slopes=)."""
+        from fastact._registry import REQUIRED
+
+        random = self.spec.kind == "random"
+        self.must_refuse = False  # an argument the contract refuses, with valid others
+        self.method = b.pick(RANDOM_METHODS if random else CHANNEL_METHODS)
+        self.axis, self.extra_positional = _NO_AXIS, False
+        self.isa = b.pick(fastact._core.usable_isas())
+        self.threads = 1 + b.below(4)
+        self.thresholds = (b.pick([0, 1, 64, 4096, 16384]), b.pick([0, 1, 64, 8192, 32768]))
+        self.x = decode_array(b) if b.chance(8) else decode_array(
+            b, dtype=np.dtype(b.pick(FLOAT_DTYPES)))
+        if self.method == "inplace" and isinstance(self.x, np.ndarray) \
+                and not self.x.flags.writeable:
+            self.must_refuse = self.x.dtype.kind == "f"
+        xs = np.shape(self.x) if isinstance(self.x, np.ndarray) else ()
+        channels = xs[1] if len(xs) >= 2 else 1
+        # plain: every argument of a kind the contract accepts (a refusal is then a finding)
+        self.plain = isinstance(self.x, np.ndarray) and self.x.dtype.kind == "f" \
+            and self.x.dtype.itemsize <= 8
+        self.params, self.generator, self.slopes = {}, None, None
+        if random:
+            for q in self.spec.params:
+                if b.chance(2):
+                    v = PARAM_VALUES[b.below(3)](b)
+                    self.params[q.name] = v
+                    self.plain &= type(v) is float and np.isfinite(v)
+            lo, hi = self.params.get("lower", 1 / 8), self.params.get("upper", 1 / 3)
+            if self.plain and not lo <= hi:
+                self.plain, self.must_refuse = False, True
+            if self.method in ("train", "backward_train"):
+                k = b.below(6)
+                self.generator = [lambda: b.below(2 ** 16), lambda: np.random.default_rng(b.byte()),
+                                  lambda: np.random.SeedSequence(b.byte()), lambda: None,
+                                  lambda: b.pick([-1, "seed", 1.5, True]),
+                                  lambda: b.below(2 ** 16)][k]()
+                self.must_refuse |= k == 4 and self.plain and self.method == "train"
+                self.plain &= k < 4
+            if self.method in ("train", "backward_train", "grad", "backward_x") and (
+                    self.method != "train" or b.chance(2)):
+                k = b.below(6)
+                if k < 3 and xs is not None:
+                    self.slopes = np.full(xs, np.nan, b.pick(["f4", "f8", "f2"]))
+                elif k == 3:
+                    self.slopes = np.zeros(xs + (2,))
+                    self.must_refuse |= self.plain
+                elif k == 4:
+                    self.slopes = np.zeros(xs, np.int32) if len(xs) else [0.2]
+                else:
+                    self.slopes = decode_array(b, shape=xs)
+                self.plain &= k < 3
+                if self.method in ("grad", "backward_x"):  # eval: slopes are read, not drawn
+                    self.plain = False
+        else:
+            for q in self.spec.params:
+                k = b.below(9)
+                if k == 0 and q.default is not REQUIRED:
+                    continue  # the default
+                if k <= 1:
+                    v = PARAM_VALUES[b.below(3)](b)
+                    self.plain &= type(v) is float and np.isfinite(v)
+                elif k <= 4:
+                    v = decode_values(b, (channels,), np.dtype(b.pick(["f8", "f4"])))
+                    self.plain &= bool(np.isfinite(v).all())
+                elif k == 5:
+                    v = np.array([b.pick([0.25, -0.5, 2.0, 0.0])])
+                elif k == 6:
+                    v = np.full(b.pick([channels + 1, 3, 0, 2 * channels]), 0.25)
+                    self.must_refuse |= v.size not in (1, channels)
+                elif k == 7:
+                    i = b.below(7)
+                    v = [np.full((channels, 1), 0.25), [0.25] * channels,
+                         np.full(channels, 0.25 + 1j), np.ones(channels, np.int64),
+                         np.array([np.nan] * channels), "0.25", None][i]
+                    self.plain = False
+                    self.must_refuse |= i in (0, 2, 4, 5)
+                else:
+                    v = np.full(channels, 0.25)
+                    v.flags.writeable = b.chance(2)
+                if q.name == "beta" and self.plain and np.any(np.asarray(v) < 0):
+                    self.plain = False  # the rule beta >= 0 (checked after the conversion
+                    # to the compute dtype: -5e-324 is -0.0 in float32 and may pass)
+                    self.must_refuse = bool(np.any(np.asarray(v) < -1e-30)) and bool(
+                        np.size(self.x))  # (an empty x may skip the check)
+                self.params[q.name] = v
+            if any(q.default is REQUIRED and q.name not in self.params
+                   for q in self.spec.params):
+                self.plain = False
+        self.g = None
+        if self.method.startswith("backward"):
+            self.g = self._decode_g(b)
+            self.plain &= isinstance(self.g, np.ndarray) and self.g.shape == xs \
+                and self.g.dtype.kind == "f" and self.g.dtype.itemsize <= 8
+        self.out = None
+        k = b.below(8)
+        if self.method != "inplace" and k >= 4 and isinstance(self.x, np.ndarray):
+            if k == 4:
+                self.out = self.x
+                self.plain &= self.x.flags.writeable
+            elif k == 5:
+                self.out = np.full(xs + (1,), 7.0)
+                self.must_refuse |= self.plain
+                self.plain = False
+            else:
+                self.out = with_layout(b, np.full(xs, 7.0, b.pick(["f4", "f8", "f2"])),
+                                       b.pick(["C", "F", "step", "neg", "readonly"]))
+                if self.out.shape != xs:  # (np.asfortranarray of a 0-d array is 1-d)
+                    self.must_refuse |= self.plain
+                self.plain &= self.out.flags.writeable and np.can_cast(
+                    self.x.dtype, self.out.dtype, "same_kind") and self.out.shape == xs
 
     def _decode_g(self, b):
         k = b.below(8)
@@ -340,6 +463,8 @@ class Case:
     # -------------------------------------------------------------- running it
 
     def call(self):
+        if self.param_kind:
+            return self._call_param_kind()
         f, p = self.f, dict(self.params)
         if self.axis is not _NO_AXIS:
             p["axis"] = self.axis
@@ -357,6 +482,39 @@ class Case:
         key = "x" if self.method == "backward_x" else "y"
         return f.backward(self.g, *extra, out=self.out, **{key: self.x}, **p)
 
+    def _call_param_kind(self, x=None, g=None, out=None, slopes=None, generator=None):
+        """The call (or, given copies, the same call on them)."""
+        f, p = self.f, dict(self.params)
+        x = self.x if x is None else x
+        g = self.g if g is None else g
+        out = self.out if out is None and x is self.x else out
+        slopes = self.slopes if slopes is None and x is self.x else slopes
+        generator = self.generator if generator is None and x is self.x else generator
+        if slopes is not None:
+            p["slopes"] = slopes
+        m = self.method
+        if m in ("train", "backward_train"):
+            p["training"] = True
+        if m == "train":
+            p["generator"] = generator
+        if m in ("call", "train"):
+            return f(x, out=out, **p)
+        if m == "grad":
+            return f.grad(x, out=out, **p)
+        if m == "inplace":
+            return f.inplace(x, **p)
+        if m == "backward_grads":
+            return f.backward(g, x=x, out=out, param_grads=True, **p)
+        return f.backward(g, x=x, out=out, **p)
+
+    def _offset(self):
+        """out's start minus x's in bytes when they share memory (partial overlap), else None."""
+        x, o = self.x, self.out
+        if isinstance(x, np.ndarray) and isinstance(o, np.ndarray) and x.size and o.size \
+                and np.shares_memory(x, o):
+            return o.__array_interface__["data"][0] - x.__array_interface__["data"][0]
+        return None
+
     def describe(self):
         def arr(a):
             if isinstance(a, np.ndarray):
@@ -367,7 +525,8 @@ class Case:
             return repr(a)[:80]
         return (f"{self.spec.name}.{self.method} axis={self.axis!r} isa={self.isa} threads={self.threads} "
                 f"thresholds={self.thresholds} x={arr(self.x)} g={arr(self.g)} "
-                f"out={arr(self.out)} out_is_x={self.out is self.x} params={self.params!r} "
+                f"out={arr(self.out)} out_is_x={self.out is self.x} "
+                f"out_minus_x_bytes={self._offset()} params={self.params!r} "
                 f"extra_positional={self.extra_positional}")
 
 
@@ -422,17 +581,15 @@ def expect_refusal(case):
             return TypeError
     if not accepted(x):
         return TypeError
-    rdt = _dtypes.result_dtype(np.asarray(x).dtype)
     shape = np.shape(np.asarray(x))
     if case.g is not None:
         if not accepted(case.g):
             return TypeError
-        g = np.asarray(case.g)
-        rdt = np.result_type(rdt, _dtypes.result_dtype(g.dtype))
         try:
-            shape = np.broadcast_shapes(shape, g.shape)
+            shape = np.broadcast_shapes(shape, np.shape(np.asarray(case.g)))
         except ValueError:
             return ValueError
+    rdt = result_dtype(x, case.g)
     if out is not None:
         if not isinstance(out, np.ndarray):
             return TypeError
@@ -443,15 +600,27 @@ def expect_refusal(case):
     return None
 
 
+def result_dtype(x, g=None):
+    """The result dtype of a call on x (and backward's g): float16/32/64 kept, bool and
+    integers float64, several inputs promoted together -- except that a Python int or float
+    is weak, as in NumPy's ufuncs (NEP 50): backward(1.0, x=float16 array) is float16.  (A
+    Python bool counts as a bool array: float64.)"""
+    from fastact import _dtypes
+
+    strong = [a for a in (x, g) if a is not None and type(a) not in (int, float)]
+    if not strong:
+        return np.dtype(np.float64)
+    return np.result_type(*[_dtypes.result_dtype(np.asarray(a).dtype) for a in strong])
+
+
 def canonical(case):
     """Plain C-contiguous native copies of the inputs in the compute dtype, and the dtypes."""
     from fastact import _dtypes
 
     x = np.asarray(case.x)
-    rdt = _dtypes.result_dtype(x.dtype)
+    rdt = result_dtype(case.x, case.g)
     if case.g is not None:
         g = np.asarray(case.g)
-        rdt = np.result_type(rdt, _dtypes.result_dtype(g.dtype))
         shape = np.broadcast_shapes(x.shape, g.shape)
     else:
         g, shape = None, x.shape
@@ -503,6 +672,22 @@ def _same_bits(a, b):
     return a.shape == b.shape and a.dtype == b.dtype and bool(np.all(_bitwise_equal(a, b)))
 
 
+def _first_difference(got, want, x):
+    """': at flat index i (x=..., got ..., want ...)' for the first differing element."""
+    try:
+        g, w = np.ravel(got), np.ravel(want)
+        bad = np.flatnonzero(~_bitwise_equal(g, w)) if g.dtype.kind == w.dtype.kind == "f" \
+            else []
+        if len(bad) == 0:
+            return ""
+        i = int(bad[0])
+        xs = np.ravel(x)[i] if np.size(x) == g.size else "?"
+        return (f": {len(bad)} elements, the first at flat index {i} (x={xs!r}, got {g[i]!r}, "
+                f"want {w[i]!r})")
+    except Exception:  # noqa: BLE001 -- a description only
+        return ""
+
+
 def _equal_values(a, b):
     """Elementwise equality for result arrays of any dtype (complex out included)."""
     a, b = np.asarray(a), np.asarray(b)
@@ -535,7 +720,18 @@ def check(case, fastact):
     args = [case.x, case.g, case.out]
     before = [_snapshot(a) for a in args]
     rc_before = _refcounts(case)
-    verdict = expect_refusal_axis(case) if case.axis_kind else expect_refusal(case)
+    if case.param_kind:
+        verdict = (ValueError if isinstance(case.x, np.ndarray) and case.x.size and case.x.dtype.kind in "biuf" and case.x.dtype.itemsize <= 8 else MAY_REFUSE) if case.must_refuse else \
+            None if case.plain else MAY_REFUSE  # (an empty x may skip checks; must_refuse
+        # implies an ndarray x)
+        args = args + [case.slopes] + [v for v in case.params.values()
+                                       if isinstance(v, np.ndarray)]
+        before = before + [_snapshot(a) for a in args[3:]]
+        gen_copy = copy.deepcopy(case.generator) if isinstance(
+            case.generator, np.random.Generator) else case.generator
+        rc_before = _refcounts(case)  # (args now holds the parameter arrays too)
+    else:
+        verdict = expect_refusal_axis(case) if case.axis_kind else expect_refusal(case)
     refusal = None
     try:
         with np.errstate(all="ignore"):
@@ -546,7 +742,8 @@ def check(case, fastact):
         raise Finding(f"unexpected {type(e).__name__}: {e}") from e
     if refusal is not None:  # (outside the except block, which holds the traceback's frames)
         after = [_snapshot(a) for a in args]
-        for name, b0, b1 in zip(("x", "g", "out"), before, after):
+        for name, b0, b1 in zip(("x", "g", "out", "slopes", "a parameter", "a parameter"),
+                                before, after):
             if b0 != b1:
                 raise Finding(f"refused call ({refusal}) wrote into {name}")
         if verdict is None:
@@ -556,7 +753,10 @@ def check(case, fastact):
     if verdict is not None and verdict is not MAY_REFUSE:
         raise Finding(f"call accepted, but the contract refuses it with {verdict.__name__}")
     with np.errstate(all="ignore"):
-        (_check_result_axis if case.axis_kind else _check_result)(case, r, before)
+        if case.param_kind:
+            _check_result_param(case, r, before, gen_copy)
+        else:
+            (_check_result_axis if case.axis_kind else _check_result)(case, r, before)
     del r
     _check_refcounts(case, rc_before)
     return "ok"
@@ -617,7 +817,8 @@ def _check_result(case, r, before):
         with np.errstate(all="ignore"):
             wants = [plain.astype(out.dtype), plain.astype(rdt).astype(out.dtype)]
         if not any(_equal_values(out, w) for w in wants):
-            raise Finding("out differs from the same call on a plain contiguous copy")
+            raise Finding("out differs from the same call on a plain contiguous copy"
+                          + _first_difference(out, wants[0], xc))
     for name, a, b0 in (("x", case.x, before[0]), ("g", case.g, before[1])):
         if isinstance(a, np.ndarray) and out is not None and isinstance(out, np.ndarray) \
                 and np.shares_memory(a, out):
@@ -766,9 +967,200 @@ def _check_result_axis(case, r, before):
             raise Finding(f"differs from the reference: {gf[fin][i]!r} vs {wf[fin][i]!r}")
 
 
+# ------------------------------------------------------------------ per-channel parameters, rrelu
+
+def _tolerance(want, dtype, k=16):
+    """k ulps of |want| (float16: computed in float32, so k float32 ulps and its own rounding)
+    plus k smallest normals of dtype (results in the subnormal range)."""
+    info = np.finfo(dtype if np.dtype(dtype).itemsize >= 4 else np.float32)
+    tol = k * info.eps * np.abs(want) + k * np.finfo(dtype).smallest_normal
+    if np.dtype(dtype).itemsize < 4:
+        tol = tol + np.abs(want) * 2.0 ** -10
+    return tol
+
+
+def _close(got, want, dtype, what, k=16, scale=None, extra_rel=0.0):
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    if got.ndim == 0 and want.shape == (1,):
+        want = want.reshape(())  # (the references give a 0-d x with a (1,) parameter (1,))
+    with np.errstate(over="ignore"):  # beyond dtype's range: the right answer is +-inf
+        want = np.where(np.isinf(want.astype(dtype)), want.astype(dtype), want)
+    if got.shape != want.shape:
+        raise Finding(f"{what}: shape {got.shape}, the reference gives {want.shape}")
+    fin = np.isfinite(want)
+    if not np.array_equal(np.isnan(got), np.isnan(want)) or not np.array_equal(
+            got[~fin & ~np.isnan(want)], want[~fin & ~np.isnan(want)]):
+        raise Finding(f"{what}: NaN/inf pattern differs from the reference")
+    tol = _tolerance(want[fin], dtype, k) if scale is None else \
+        np.broadcast_to(scale, want.shape)[fin]
+    tol = tol + extra_rel * np.abs(want[fin])
+    if np.any(np.abs(got[fin] - want[fin]) > tol):
+        i = int(np.argmax(np.abs(got[fin] - want[fin]) - tol))
+        raise Finding(f"{what} differs from the reference: {got[fin][i]!r} vs {want[fin][i]!r}")
+
+
+def _wide_plain(case, xc, gc, fresh, gen_copy, with_grads, dtype):
+    """The call on float16 inputs widened to float32 (an out of a wider dtype receives the
+    float32 computation, not its rounding to float16), cast to out's dtype."""
+    saved = case.params
+    case.params = {k: (np.array(v, order="C") if isinstance(v, np.ndarray) else v)
+                   for k, v in saved.items()}
+    try:
+        r = case._call_param_kind(x=xc.astype(np.float32), g=None if gc is None else
+                                  gc.astype(np.result_type(gc.dtype, np.float32)), out=None,
+                                  slopes=None if fresh is None else fresh.copy(),
+                                  generator=copy.deepcopy(gen_copy))
+    finally:
+        case.params = saved
+    return np.asarray(r[0] if with_grads else r).astype(dtype)
+
+
+def _check_result_param(case, r, before, gen_copy):
+    """prelu, mpelu, rrelu: the same bits as the call on plain C-contiguous copies, and close
+    to the reference (16 ulps; parameter gradients, which are sums, to 1e-3 / 1e-9 of the sum
+    of the magnitudes of their terms)."""
+    from fastact import _dtypes
+
+    def was(a, b0):
+        if isinstance(a, np.ndarray) and isinstance(b0, bytes):
+            return np.frombuffer(b0, a.dtype).reshape(a.shape)
+        return a
+
+    x, g = was(case.x, before[0]), was(case.g, before[1])
+    out = case.x if case.method == "inplace" else case.out
+    grads = None
+    if case.method == "backward_grads":
+        if not (isinstance(r, tuple) and len(r) == 2 and isinstance(r[1], dict)):
+            raise Finding(f"param_grads=True returned {type(r).__name__}, not (gx, grads)")
+        r, grads = r
+    if out is not None and r is not out:
+        raise Finding("out= given but the result is not out")
+    xc = np.array(x, order="C", dtype=np.asarray(x).dtype.newbyteorder("="))
+    gc = None if g is None else np.array(g, order="C",
+                                          dtype=np.asarray(g).dtype.newbyteorder("="))
+    saved = case.params
+    case.params = {k: (np.array(v, order="C") if isinstance(v, np.ndarray) else v)
+                   for k, v in saved.items()}
+    fresh = None
+    if case.method in ("train", "backward_train") or case.slopes is not None:
+        sl = case.slopes if isinstance(case.slopes, np.ndarray) else None
+        fresh = None if sl is None else (np.array(sl, order="C") if case.method != "train"
+                                         else np.full(sl.shape, np.nan, sl.dtype))
+        if case.method == "train" and fresh is None:
+            fresh = np.full(xc.shape, np.nan, _dtypes.compute_dtype(
+                _dtypes.result_dtype(xc.dtype)))
+    x0 = xc.copy()  # (inplace writes into xc)
+    gen0 = copy.deepcopy(gen_copy)  # (a Generator's draw moves it on)
+    try:
+        plain = case._call_param_kind(x=xc, g=gc, out=None, slopes=fresh, generator=gen_copy)
+    finally:
+        case.params = saved
+    xc = x0
+    plain_grads = None
+    if grads is not None:
+        plain, plain_grads = plain
+    plain = np.asarray(plain)
+    got = np.asarray(r)
+    rdt = plain.dtype
+    replayable = case.method != "train" or case.generator is not None
+    if out is None:
+        if got.dtype != rdt or type(r) is not np.ndarray and got.ndim:
+            raise Finding(f"result {type(r).__name__} {got.dtype}, plain copies give {rdt}")
+        if replayable and not _same_bits(got, plain):
+            raise Finding("result differs from the same call on plain contiguous copies"
+                          + _first_difference(got, plain, xc))
+    elif replayable and not (out.strides and 0 in out.strides and out.size > 1) and not any(
+            _equal_values(out, w) for w in (plain.astype(out.dtype),
+                                            plain.astype(rdt).astype(out.dtype))) and not (
+            rdt.itemsize < 4 and _equal_values(out, _wide_plain(case, xc, gc, fresh, gen0,
+                                                                 grads is not None, out.dtype))):
+        raise Finding("out differs from the same call on plain contiguous copies"
+                      + _first_difference(out, plain.astype(out.dtype), xc))
+    if grads is not None:
+        if set(grads) != set(plain_grads):
+            raise Finding(f"param_grads keys {sorted(grads)} vs {sorted(plain_grads)}")
+        for k in grads:
+            # sums: their order follows the memory layout (README promises bit-identity for
+            # any thread count, not layout), so another layout may differ in the last bits
+            a, b = np.asarray(grads[k], np.float64), np.asarray(plain_grads[k], np.float64)
+            if a.shape != b.shape or not (_same_bits(a, b) or np.allclose(
+                    a, b, rtol=1e-9 if rdt == np.float64 else 1e-5, atol=0, equal_nan=True)):
+                raise Finding(f"gradient of {k} differs from plain contiguous copies: "
+                              f"{a.ravel()[:3]} vs {b.ravel()[:3]}")
+    # the reference, on the plain inputs (slopes: those the plain call drew or was given)
+    p = {k: v for k, v in case.params.items()}
+    # the references compute in x's dtype: give them x in the result dtype (g may promote);
+    # slopes= of a coarser dtype receives rounded slopes, so the tolerance is its
+    if case.spec.kind == "channel" and rdt.itemsize <= 4:  # the kernels' float32 parameters
+        with np.errstate(over="ignore"):
+            p = {k: np.asarray(v, np.float32) for k, v in p.items()}
+        if not all(np.isfinite(v).all() for v in p.values()):
+            return  # a parameter beyond float32's range: inf in the kernels; inf * 0 and
+            # inf - inf then depend on where an intermediate over- or underflows
+    xc = xc.astype(np.promote_types(rdt, np.float64))  # (float32 products would overflow)
+    gc = None if gc is None else gc.astype(xc.dtype)
+    cdt, extra = rdt, 0.0
+    if isinstance(fresh, np.ndarray) and fresh.dtype.itemsize < rdt.itemsize:
+        extra = float(np.finfo(fresh.dtype).eps)  # slopes rounded to slopes='s dtype
+    if case.spec.kind == "random":
+        if case.method in ("train", "backward_train") and fresh is None:
+            return  # fresh entropy and no slopes=: nothing to replay
+        s = fresh if fresh is not None else None
+        if s is not None:
+            lo, hi = p.get("lower", 1 / 8), p.get("upper", 1 / 3)
+            sf = np.asarray(s, np.float64)
+            with np.errstate(over="ignore"):  # the bounds as the compute dtype holds them
+                ct = _dtypes.compute_dtype(rdt).type
+                lo, hi = float(ct(lo)), float(ct(hi))
+            if s.dtype.itemsize < np.dtype(ct).itemsize:
+                # slopes= of a narrower dtype receives the slopes rounded (to inf, to 0): the
+                # bounds as it holds them, and no value check against rounded slopes
+                with np.errstate(over="ignore"):
+                    lo, hi = float(s.dtype.type(lo)), float(s.dtype.type(hi))
+                if case.method == "train" and sf.size and (np.any(sf < min(lo, hi))
+                                                           or np.any(sf > max(lo, hi))):
+                    raise Finding(f"slopes outside [lower, upper] = [{lo}, {hi}]")
+                return
+            span = (abs(lo) + abs(hi)) * 2.0 ** -9 + 1e-300
+            if case.method == "train" and sf.size and (
+                    np.any(sf < lo - span) or np.any(sf > hi + span)):
+                raise Finding(f"slopes outside [lower, upper] = [{lo}, {hi}]: "
+                              f"{sf.min()!r} .. {sf.max()!r}")
+            p["slopes"] = s
+        if case.method in ("call", "train", "inplace"):
+            want = case.f.reference(xc, **p)
+        else:
+            want = case.f.reference_grad(xc, **p)
+            if case.method.startswith("backward"):
+                want = np.asarray(gc, np.float64) * np.asarray(want, np.float64)
+        _close(plain, want, cdt, case.method, k=16, extra_rel=extra)
+        return
+    if case.method in ("call", "inplace"):
+        want = case.f.reference(xc, **p)
+    elif case.method == "grad":
+        want = case.f.reference_grad(xc, **p)
+    else:
+        want, wgrads = case.f.reference_backward(gc, xc, **p)
+    _close(plain, want, cdt, case.method, k=16)
+    if plain_grads is not None and np.isfinite(np.asarray(gc, np.float64)).all():
+        # (a NaN or inf g where x > 0: the kernels let it reach the parameter gradients, as
+        # prelu's reference does (NaN * 0); mpelu's reference masks it -- not judged here)
+        xf = np.abs(np.asarray(xc, np.float64))
+        xf = np.where(np.isfinite(xf), xf, 0)
+        pm = max([1.0] + [float(np.max(np.abs(np.asarray(v, np.float64)), initial=0))
+                          for v in p.values()])
+        scale = float(np.sum(np.abs(np.asarray(gc, np.float64)))) * max(1.0, xf.max(
+            initial=0)) * pm * np.exp(min(700.0, pm * xf.max(initial=0)))
+        rel = 1e-9 if cdt == np.float64 else 1e-3
+        for k in wgrads:
+            _close(plain_grads[k], wgrads[k], cdt, f"gradient of {k}",
+                   scale=rel * (np.abs(np.asarray(wgrads[k], np.float64)) + scale))
+
+
 # ------------------------------------------------------------------ drivers
 
 _stats = {"ok": 0, "refused": 0}
+_kinds: dict = {}  # calls judged per kind of function (elementwise, axis, halves, channel...)
 
 
 def one_input(data: bytes, fastact):
@@ -779,8 +1171,19 @@ def one_input(data: bytes, fastact):
         raise RuntimeError(f"decoder failed on this input: {e!r}") from e
     try:
         _stats[check(case, fastact)] += 1
+        kind = getattr(case.spec, "kind", "elementwise")
+        _kinds[kind] = _kinds.get(kind, 0) + 1
     except Finding as e:
         raise Finding(f"{e}\n  case: {case.describe()}") from e
+
+
+def finding_key(text):
+    """A finding's kind: its function and method, and its first line without the numbers."""
+    import re
+
+    first = re.sub(r"[-+0-9.e]+", "#", text.split("\n")[0])[:60]
+    case = re.search(r"case: (\S+)", text)
+    return (case.group(1) if case else "") + " " + first
 
 
 def random_run(n, seed, fastact, size=96, keep_going=False):
@@ -794,14 +1197,19 @@ def random_run(n, seed, fastact, size=96, keep_going=False):
         except Finding as e:
             if not keep_going:
                 raise
-            key = str(e).split("\n")[0][:60]
-            findings.setdefault(key, (str(e), data))
+            findings.setdefault(finding_key(str(e)), (str(e), data))
     for text, data in findings.values():
         print(f"FINDING: {text}\n  input: {data.hex()}")
     return _stats["ok"], _stats["refused"], len(findings)
 
 
 def main(argv):
+    if "--replay" in argv:  # one input given as hex (the FINDING lines' "input:")
+        import fastact
+
+        one_input(bytes.fromhex(argv[argv.index("--replay") + 1]), fastact)
+        print("no finding")
+        return 0
     if "--random" in argv:
         i = argv.index("--random")
         n = int(argv[i + 1])
@@ -821,8 +1229,24 @@ def main(argv):
         from fastact import _dtypes, _registry, reference  # noqa: F401
         import fuzz as harness
 
+    keep_going = os.environ.get("FASTACT_FUZZ_KEEP_GOING")
+    seen = set()
+
     def test_one_input(data):
-        harness.one_input(data, fastact)
+        if not keep_going:
+            harness.one_input(data, fastact)
+            return
+        try:
+            harness.one_input(data, fastact)
+        except harness.Finding as e:
+            # record each distinct finding once (its first line), with the input to replay
+            # it (python tools/fuzz.py --replay HEX), and go on: a crash or a hang still
+            # stops libFuzzer as usual
+            key = finding_key(str(e))
+            if key not in seen:
+                seen.add(key)
+                with open(keep_going, "a") as fh:
+                    fh.write(f"FINDING: {e}\n  input: {data.hex()}\n")
 
     atheris.Setup(argv, test_one_input)
     atheris.Fuzz()

@@ -44,9 +44,13 @@ esac
 # copy the sources (tracked and new files, not build products) and build in place
 mkdir -p "$dest"
 stamp="$dest/.flags"
-rm -rf "${dest:?}/csrc" "$dest/src" "$dest/tests" "$dest/tools"
+rm -rf "${dest:?}/csrc" "$dest/src" "$dest/tests" "$dest/tools" "$dest/bench" "$dest/examples" \
+    "$dest/docs"
+extra=()  # what some tests read besides the package (the asv suite, the example, the docs)
+for d in bench examples docs; do [ -d "$d" ] && extra+=("$d"); done
 tar -c --exclude='*.so' --exclude='_core.c' --exclude='__pycache__' --exclude='*.egg-info' \
-    csrc src tests tools setup.py pyproject.toml README.md | tar -x -C "$dest"
+    --exclude='.asv' csrc src tests tools "${extra[@]}" setup.py pyproject.toml README.md \
+    | tar -x -C "$dest"
 [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$flags" ] || rm -rf "$dest/build"
 echo "$flags" > "$stamp"
 (cd "$dest" && CC=$CC CFLAGS="$flags" LDFLAGS="$flags" "$root/$PY" setup.py -q build_ext --inplace \

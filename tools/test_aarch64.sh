@@ -30,6 +30,7 @@ flags=(-std=c11 -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math -Wall -
 "${CROSS}gcc" "${flags[@]}" -DFA_ISA=baseline -c csrc/fa_kernels.c -o "$out/fa_kernels.o"
 extra=()
 [ -f csrc/fa_structured.c ] && extra+=(csrc/fa_structured.c)
+[ -f csrc/fa_api.c ] && extra+=(csrc/fa_api.c)  # the strided runner kernel_check drives
 "${CROSS}gcc" "${flags[@]}" -static csrc/fa_dispatch.c csrc/fa_parallel.c "${extra[@]}" \
     tests/c/kernel_check.c "$out/fa_kernels.o" -lm -o "$out/kernel_check"
 

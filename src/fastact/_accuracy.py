@@ -60,7 +60,7 @@ def ulp_error(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
     g = got.astype(wide)
     big = wide.type(info.max)
     with np.errstate(invalid="ignore", over="ignore"):
-        err = np.abs(g - ref) / ulp_of(np.clip(ref, -big, big), got.dtype)
+        err = np.asarray(np.abs(g - ref) / ulp_of(np.clip(ref, -big, big), got.dtype))  # 0-d too
         special = ~np.isfinite(err)
         if special.any():  # NaN and inf agreement, only where there is any to judge
             gs, rs = g[special], ref[special]

@@ -711,15 +711,33 @@ cdef class Activation:
         if "dtype" not in kw and "signature" not in kw:
             for a in arrays:
                 if _integer_input(a):  # bool and integers compute in float64
+                    # (dtype= would let NumPy cast a longdouble or complex operand next to the
+                    # integers down to float64: refuse those first; fuzz finding 8)
+                    for name, b in zip(names, arrays):
+                        if getattr(b, "dtype", None) != BFLOAT16:
+                            _dtypes.as_input(b, name)
                     kw["dtype"] = _F64
                     break
         try:
             return uf(*args, **kw)
-        except TypeError as exc:
+        except (TypeError, OverflowError) as exc:
+            # OverflowError: NumPy converting a Python int beyond float64 next to the
+            # parameter operands (fuzz finding 3: threshold(10**400)); _explain turns it into
+            # the TypeError an object array gets
             _explain(caller, names, arrays, out, exc)
         except ValueError as exc:
             if "inhomogeneous" in str(exc):
-                raise TypeError(f"{names[-1]} must be array_like of real numbers: {exc}") from None
+                # name the ragged argument (this once read names[-1], which wraparound=False
+                # turns into a read before the tuple: a segfault on every ragged list, fuzz
+                # finding 4)
+                bad = names[len(names) - 1]
+                for name, a in zip(names, arrays):
+                    try:
+                        np.asarray(a)
+                    except ValueError:
+                        bad = name
+                        break
+                raise TypeError(f"{bad} must be array_like of real numbers: {exc}") from None
             if len(arrays) == 2 and "broadcast" in str(exc):
                 raise ValueError(f"{caller}: g with shape {np.shape(arrays[0])} and {names[1]} "
                                  f"with shape {np.shape(arrays[1])} cannot be broadcast together"

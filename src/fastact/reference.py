@@ -374,7 +374,10 @@ def _selu_d(x):
 @_formula("celu", "value")
 def _celu(x, alpha):
     a = _c(x, alpha)
-    return np.where(x > 0, x, a * np.expm1(x / a))
+    q = x / a
+    # |q| < 2^-60: a expm1(q) = x (1 + q/2 + ...) is x to 2^-61; the product loses x when q
+    # underflows (alpha = -1e308, x = -1e-20), as the kernels' did before (fuzz finding 6)
+    return np.where((x > 0) | (np.abs(q) < 2.0 ** -60), x, a * np.expm1(q))
 
 
 @_formula("celu", "derivative")
@@ -484,26 +487,62 @@ def _signed_square_d(x):
     return 2 * np.abs(x)
 
 
+def _omega_x(x, omega):
+    """omega x as an unrounded pair hi + lo in x's dtype widened to at least float64, with
+    omega exact (a double, as the kernels take it).  The kernels reduce the exact product
+    (README: "of omega x as an exact double-double"); once |omega x| is large, rounding the
+    product first moves the angle by up to half its ulp, i.e. by whole periods and more: for
+    omega = 3.5e93 a plain product made the reference, not the kernel, wrong by 3e7 float32 ulp
+    (fuzz finding 2).  Both factors are scaled to [0.5, 1) (a Veltkamp split cannot overflow),
+    multiplied exactly (Dekker's TwoProduct) and scaled back."""
+    w = _wide(x)
+    om = w.dtype.type(omega)
+    mo, eo = np.frexp(om)
+    mx, ex = np.frexp(w)
+    splitter = w.dtype.type(2.0 ** ((np.finfo(w.dtype).nmant + 2) // 2) + 1)
+
+    def split(v):
+        t = v * splitter
+        h = t - (t - v)
+        return h, v - h
+
+    (oh, ol), (xh, xl) = split(mo), split(mx)
+    p = mo * mx
+    e = ((oh * xh - p) + oh * xl + ol * xh) + ol * xl
+    hi = om * w  # keeps inf, NaN and signed zeros exactly as the kernels' product
+    # a double-double has double's range: a product beyond it is infinite (sin, cos: NaN), as
+    # in the kernels (and in PyTorch's sin(omega * x)), also when evaluated in np.longdouble
+    with np.errstate(over="ignore"):
+        hi = np.where(np.isinf(hi.astype(np.float64)), hi.astype(np.float64), hi).astype(w.dtype)
+    lo = np.ldexp(e, eo + ex)
+    return hi, np.where(np.isfinite(hi) & np.isfinite(lo), lo, 0)
+
+
+def _sin_exact(x, omega):
+    """(sin, cos) of the exact omega x, in the wide dtype: angle-addition of hi and lo."""
+    hi, lo = _omega_x(x, omega)
+    sh, ch, sl, cl = np.sin(hi), np.cos(hi), np.sin(lo), np.cos(lo)
+    return sh * cl + ch * sl, ch * cl - sh * sl
+
+
 @_formula("sin", "value")
 def _sin(x, omega):
-    return np.sin(_c(x, omega) * x)
+    return _sin_exact(x, omega)[0].astype(x.dtype)
 
 
 @_formula("sin", "derivative")
 def _sin_d(x, omega):
-    w = _c(x, omega)
-    return w * np.cos(w * x)
+    return (_wide(x).dtype.type(omega) * _sin_exact(x, omega)[1]).astype(x.dtype)
 
 
 @_formula("cos", "value")
 def _cos(x, omega):
-    return np.cos(_c(x, omega) * x)
+    return _sin_exact(x, omega)[1].astype(x.dtype)
 
 
 @_formula("cos", "derivative")
 def _cos_d(x, omega):
-    w = _c(x, omega)
-    return -w * np.sin(w * x)
+    return (-_wide(x).dtype.type(omega) * _sin_exact(x, omega)[0]).astype(x.dtype)
 
 
 def evaluate(name, kind, x, **params):
