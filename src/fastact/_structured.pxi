@@ -724,13 +724,13 @@ cdef class RandomActivation(StructuredActivation):
                 if not slopes.flags.writeable:
                     raise ValueError(f"{caller}: slopes is read-only")
             else:
-                sl = np.ascontiguousarray(np.broadcast_to(slopes, shape), dtype=cdt)
+                sl = np.require(np.broadcast_to(slopes, shape), cdt, "CA")
         elif mode != FA_FORWARD and training:
             raise ValueError(f"{caller}: in training the gradient needs the slopes of the "
                              f"forward pass (slopes=)")
         # the element index keys the random stream: C order whatever the layout
-        xc = np.ascontiguousarray(np.broadcast_to(xa, shape), dtype=cdt)
-        gc = None if g is None else np.ascontiguousarray(np.broadcast_to(ga, shape), dtype=cdt)
+        xc = np.require(np.broadcast_to(xa, shape), cdt, "CA")  # C order, aligned
+        gc = None if g is None else np.require(np.broadcast_to(ga, shape), cdt, "CA")
         key = _stream_key(generator) if (mode == FA_FORWARD and training) else 0
         if out is not None and out.dtype == cdt and out.flags.c_contiguous and \
                 out.flags.aligned and out.dtype.isnative and \
