@@ -395,6 +395,44 @@ def test_channel_param_grads_fused_in_place(isa, name, dtype):
                 np.testing.assert_allclose(grads[k], want[k], rtol=1e-12 if dtype == np.float64 else 1e-6)
 
 
+def test_mpelu_large_beta_x_accuracy():
+    """Fuzz finding: at |beta x| in the hundreds the float64 reference rounded beta x before
+    the exp (off by up to |beta x| / 2 ulps, 485 at 700); the kernel keeps the product's
+    rounding error.  Both now agree within a few ulps with the exact e^(beta x) (these
+    values: mpmath at 200 bits, alpha = 1.7, beta = 97.3)."""
+    x = -np.linspace(1.0, 7.0, 301)
+    p = {"alpha": 1.7, "beta": 97.3}
+    got, ref = fastact.mpelu.grad(x, **p), fastact.mpelu.reference_grad(x, **p)
+    assert ulps(got, ref).max() <= 4
+    exact = np.array([2.0872571118840895e-146, 2.6338445384866157e-294])  # x = -3.5, -7
+    assert ulps(fastact.mpelu.grad(np.array([-3.5, -7.0]), **p), exact).max() <= 3
+    assert ulps(fastact.mpelu.reference_grad(np.array([-3.5, -7.0]), **p), exact).max() <= 3
+
+
+@pytest.mark.parametrize("name", CHANNEL_FNS)
+def test_channel_param_grads_ignore_g_where_x_positive(name, dtype):
+    """Fuzz finding: a NaN g where x > 0 reached the parameter gradients (NaN * 0).  As in
+    PyTorch's prelu, an element with x > 0 adds exactly 0; a NaN x still adds NaN."""
+    f = fastact.get(name)
+    x = rows(dtype, (4, 3, 9), seed=27)
+    p = params_of(name, 3, dtype)
+    g = rows(dtype, x.shape, seed=28)
+    pos = x > 0
+    g[pos & (np.arange(x.size).reshape(x.shape) % 2 == 0)] = np.nan
+    g[pos & (np.arange(x.size).reshape(x.shape) % 2 == 1)] = np.inf
+    _, grads = f.backward(g, x=x, param_grads=True, **p)
+    g0 = np.where(pos, 0, g)
+    _, want = f.backward(g0, x=x, param_grads=True, **p)
+    _, ref = sref.__dict__[name + "_backward"](g, x, **p)
+    for k in grads:
+        assert np.isfinite(grads[k]).all() and same_bits(grads[k], want[k])
+        np.testing.assert_allclose(grads[k], ref[k], rtol=1e-5 if dtype == np.float32 else 1e-12)
+    x2 = x.copy()
+    x2[0, 0, 0] = np.nan
+    _, grads = f.backward(g0, x=x2, param_grads=True, **p)
+    assert all(np.isnan(v[0]) for v in grads.values())
+
+
 @pytest.mark.parametrize("name", CHANNEL_FNS)
 def test_channel_parameter_shapes_and_errors(name):
     f = fastact.get(name)
@@ -525,6 +563,24 @@ def test_rrelu_training(isa, dtype, threads):
     assert same_bits(fastact.rrelu.grad(x, slopes=s), fastact.rrelu.reference_grad(x, slopes=s))
     gg = g.copy()
     assert fastact.rrelu.backward(gg, x=x, slopes=s, out=gg) is gg and same_bits(gg, want)
+
+
+def test_rrelu_narrower_slopes_are_the_ones_used(dtype):
+    """Fuzz finding: slopes= of a narrower dtype received rounded slopes while y used the
+    unrounded ones, so backward(slopes=) and the reference disagreed with the forward."""
+    x = rows(dtype, (7, 33), seed=26)
+    narrow = np.float16 if dtype == np.float32 else np.float32
+    s = np.empty(x.shape, narrow)
+    y = fastact.rrelu(x, training=True, generator=9, slopes=s)
+    assert same_bits(y, fastact.rrelu.reference(x, slopes=s.astype(dtype)))
+    assert same_bits(fastact.rrelu.backward(x, x=x, slopes=s, training=True), y)
+    # in place into x as well
+    xx = x.copy()
+    assert fastact.rrelu.inplace(xx, training=True, generator=9, slopes=np.empty_like(s)) is xx
+    assert same_bits(xx, y)
+    wide_s = np.empty(x.shape, np.longdouble)  # a wider slopes= holds them exactly
+    y2 = fastact.rrelu(x, training=True, generator=9, slopes=wide_s)
+    assert same_bits(y2, fastact.rrelu.reference(x, slopes=wide_s.astype(dtype)))
 
 
 def test_rrelu_errors():

@@ -173,22 +173,43 @@ def prelu_backward(g, x, weight):
     """(g * prelu'(x), {"weight": d/dweight}), the weight gradient shaped like weight."""
     x = np.asarray(x)
     gx = _mul_limit(g, prelu_grad(x, weight)).astype(x.dtype)
-    gw = _reduce_to(_mul_limit(g, np.where(x > 0, 0, x)).astype(np.float64), weight, x)
+    # an element with x > 0 adds exactly 0 whatever its g (NaN and inf too), as in PyTorch
+    gw = _reduce_to(np.where(x > 0, 0, _mul_limit(g, x)).astype(np.float64), weight, x)
     return gx, {"weight": gw}
 
 
+def _two_prod_err(a, b):
+    """a * b - fl(a * b) exactly, in their dtype (Dekker's product with Veltkamp's split), 0
+    where an intermediate overflows or is NaN."""
+    dt = np.result_type(a, b)
+    split = dt.type(2 ** ((np.finfo(dt).nmant + 2) // 2) + 1)
+    with np.errstate(all="ignore"):
+        p = a * b
+        ca, cb = split * a, split * b
+        ah, bh = ca - (ca - a), cb - (cb - b)
+        al, bl = a - ah, b - bh
+        err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    return np.where(np.isfinite(err), err, 0).astype(dt)
+
+
 def _mpelu_parts(x, alpha, beta):
+    """a, b per channel, e^(b x) - 1 and e^(b x) on x <= 0 (0 and 1 elsewhere) with the
+    rounding error of the product b x folded in: rounded alone, b x moves e^(b x) by
+    |b x| / 2 ulps (485 float64 ulps at b x = -700)."""
     a, b = _per_channel(alpha, x), _per_channel(beta, x)
     with np.errstate(all="ignore"):
-        w = b * np.where(x > 0, 0, x)
+        xn = np.where(x > 0, 0, x).astype(x.dtype)
+        w = b * xn
+        err = np.where(np.isfinite(w), _two_prod_err(b, xn), 0)
         w = np.where(np.isnan(w), 0, w)
-        return a, b, w, np.exp(w)
+        e = np.exp(w)
+        return a, b, np.expm1(w) + e * err, e + e * err
 
 
 def mpelu(x, alpha=1.0, beta=1.0):
     x = np.asarray(x)
-    a, _, w, _ = _mpelu_parts(x, alpha, beta)
-    return np.where(np.isnan(x) | (x > 0), x, _mul_limit(a, np.expm1(w))).astype(x.dtype)
+    a, _, em1, _ = _mpelu_parts(x, alpha, beta)
+    return np.where(np.isnan(x) | (x > 0), x, _mul_limit(a, em1)).astype(x.dtype)
 
 
 def mpelu_grad(x, alpha=1.0, beta=1.0):
@@ -198,12 +219,14 @@ def mpelu_grad(x, alpha=1.0, beta=1.0):
 
 
 def mpelu_backward(g, x, alpha=1.0, beta=1.0):
+    """(g * mpelu'(x), {"alpha": ..., "beta": ...}); an element with x > 0 adds exactly 0 to
+    the parameter gradients whatever its g (NaN and inf too, as PyTorch's prelu)."""
     x = np.asarray(x)
-    a, b, w, e = _mpelu_parts(x, alpha, beta)
+    a, b, em1, e = _mpelu_parts(x, alpha, beta)
     gx = _mul_limit(g, mpelu_grad(x, alpha, beta)).astype(x.dtype)
     neg = ~(x > 0)
     nan = np.isnan(x)  # NaN in x reaches the parameter gradients, as in PyTorch's prelu
-    da = np.where(nan, x, np.where(neg, _mul_limit(g, np.expm1(w)), 0))
+    da = np.where(nan, x, np.where(neg, _mul_limit(g, em1), 0))
     db = np.where(nan, x, np.where(neg, _mul_limit(g, _mul_limit(a, _mul_limit(x, e))), 0))
     return gx, {"alpha": _reduce_to(da.astype(np.float64), alpha, x),
                 "beta": _reduce_to(db.astype(np.float64), beta, x)}

@@ -665,7 +665,9 @@ cdef class RandomActivation(StructuredActivation):
         keyed by `generator` (a numpy.random.Generator, one draw of which makes the key; an int
         seed; or None for fresh entropy).  The same key gives the same slopes for any thread
         count and layout.  `slopes=`, an array of x's shape, receives the drawn slopes for
-        backward.  training=False is leaky_relu with slope (lower + upper) / 2.
+        backward; one of a narrower float dtype holds them rounded, and the forward pass then
+        uses them as rounded (so backward(slopes=) matches it).  training=False is leaky_relu
+        with slope (lower + upper) / 2.
     f.grad(x, out=None, *, slopes=None, lower=..., upper=...)
     f.backward(g, x=x, out=None, *, slopes=None, lower=..., upper=..., training=False)
         g * f'(x) with the slopes of the forward pass (required when training=True)
@@ -740,17 +742,25 @@ cdef class RandomActivation(StructuredActivation):
         else:
             target = np.empty(shape, cdt)
         aux = None
+        narrow = False  # slopes= rounds the drawn slopes: y must use them as stored
         if mode == FA_FORWARD and slopes is not None:
+            narrow = not np.can_cast(cdt, slopes.dtype, casting="safe")
             if slopes.dtype == cdt and slopes.flags.c_contiguous and slopes.flags.aligned \
                     and slopes.dtype.isnative and not any(
                         np.may_share_memory(slopes, v) for v in (xc, target)):
                 aux = slopes
             else:
                 aux = np.empty(shape, cdt)
-        self._run(mode, xc, gc, target, (1, 1, xc.size), sl, None, None, None, aux, lower, upper,
-                  <uint64_t>key, training)
+        dims = (1, 1, xc.size)
+        self._run(mode, xc, gc, np.empty(shape, cdt) if narrow else target, dims, sl, None,
+                  None, None, aux, lower, upper, <uint64_t>key, training)
         if aux is not None and aux is not slopes:
             np.copyto(slopes, aux, casting="unsafe")
+        if narrow:
+            # y from the rounded slopes, so that backward(slopes=) and the forward agree:
+            # x * f'(x) is x if x >= 0 else a x, by the same rounding as the forward kernel
+            self._run(FA_BACKWARD, xc, xc, target, dims, np.require(slopes, cdt, "CA"),
+                      None, None, None, None, lower, upper)
         return _finish(target, out, rdt)
 
     def __call__(self, x, out=None, *, training=False, generator=None, slopes=None, **params):
