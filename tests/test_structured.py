@@ -395,6 +395,14 @@ def test_channel_param_grads_fused_in_place(isa, name, dtype):
                 np.testing.assert_allclose(grads[k], want[k], rtol=1e-12 if dtype == np.float64 else 1e-6)
 
 
+def test_mpelu_negative_beta_refused_with_zero_channels():
+    """Fuzz finding: with zero channels (x of shape (2, 0)) the per-channel beta was empty and
+    a negative beta passed the check."""
+    for beta in (-1.0, np.array([-1.0])):
+        with pytest.raises(ValueError, match="beta"):
+            fastact.mpelu(np.empty((2, 0)), beta=beta)
+
+
 def test_mpelu_large_beta_x_accuracy():
     """Fuzz finding: at |beta x| in the hundreds the float64 reference rounded beta x before
     the exp (off by up to |beta x| / 2 ulps, 485 at 700); the kernel keeps the product's

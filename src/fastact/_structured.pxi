@@ -517,7 +517,8 @@ cdef class ChannelActivation(StructuredActivation):
             a, orig = _channel_param(v, p.name, nchan, cdt, caller)
             arrays.append(a)
             originals.append(orig)
-        if self.name == "mpelu" and (arrays[1] < 0).any():
+        # (the given values: with zero channels the per-channel arrays are empty)
+        if self.name == "mpelu" and (np.asarray(originals[1]) < 0).any():
             raise ValueError(f"{caller}(): parameter 'beta' must be >= 0")
         return arrays, originals
 
