@@ -1,7 +1,8 @@
-"""asv benchmarks: every registered function x dtype x size, forward (new array and out=),
-in place, backward; fastact next to the idiomatic NumPy baseline and, as a second series,
-the correctness twin of fastact.reference; speed *ratios* measured in one process (track_),
-which survive a noisy machine; peak memory out of place vs in place (peakmem_).
+"""asv benchmarks: every registered function x dtype x size (1e3, 1e5, 1e6), forward (a new
+array), in place (out=x) and backward (out= given); fastact next to the idiomatic NumPy
+baseline and, as a second series, the correctness twin of fastact.reference; speed *ratios*
+measured in one process (track_: fastact vs NumPy, fastact vs each installed peer), which
+survive a noisy machine; peak memory out of place vs in place (peakmem_).
 
 Every benchmark runs fastact with one thread.  The suite runs against old commits too (`make asv` benchmarks the last N commits of main in
 their own environments): it uses only the public API and the registry, and loads the
@@ -9,12 +10,16 @@ baselines (src/fastact/_baselines.py) and peers (src/fastact/_peers.py) of *this
 path, so every commit is measured against the same baseline code.  A function or peer a
 commit lacks is skipped (NotImplementedError).
 
-    make asv            # last 10 commits of main + HEAD in the dev venv, then asv publish
+    make asv            # last 10 commits of main (Ratios) + HEAD in the dev venv (all), publish
     asv run --python=same --quick -b Ratios     # the dev venv only, one class
+
+Every parameter grid holds only rows that exist (glu, which halves its input, has no in-place
+form and is left out of InPlace and Memory).  The holes left: a function a commit lacks, and a
+PeerRatios row whose peer has no such operation or disagrees with fastact (NotImplementedError:
+asv records it as skipped, n/a).
 """
 import importlib.util
 import pathlib
-import statistics
 import sys
 import time
 import timeit
@@ -47,8 +52,9 @@ ROWS = {s.name: s.kind for s in STRUCTURED_SPECS if s.kind in ("axis", "halves")
 ROW = 128  # their inputs: rows of 128 along the last axis
 
 FUNCTIONS = [s.name for s in SPECS] + [s.name for s in STRUCTURED_SPECS]
+INPLACE = [n for n in FUNCTIONS if ROWS.get(n) != "halves"]  # out=x possible
 DTYPES = ["float32", "float64"]
-SIZES = [1_000, 100_000]
+SIZES = [1_000, 100_000, 1_000_000]
 RATIO_N = 100_000
 SEED = 20240601
 
@@ -97,8 +103,11 @@ def _first(candidates):
     raise NotImplementedError("no usable baseline")
 
 
-def _median_ns(calls, repeat=5, budget_ns=2_000_000):
-    """Median ns per call of each callable, measured interleaved in this process."""
+def _min_ns(calls, repeat=21, budget_ns=500_000):
+    """ns per call of each callable: the fastest of `repeat` samples of ~budget_ns each, the
+    callables' samples interleaved in this process.  The minimum, not the median: on a shared
+    machine a sample is only ever slowed down (preemption, another process's cache traffic),
+    and short samples make an undisturbed one likely."""
     timers = [timeit.Timer(c, timer=time.perf_counter_ns) for c in calls]
     loops = []
     for t in timers:
@@ -111,12 +120,12 @@ def _median_ns(calls, repeat=5, budget_ns=2_000_000):
     for _ in range(repeat):
         for t, k, s in zip(timers, loops, samples):
             s.append(t.timeit(k) / k)
-    return [statistics.median(s) for s in samples]
+    return [min(s) for s in samples]
 
 
 class Time:
-    """Seconds per call: fastact forward (a new array), in place, backward (out= given); the
-    idiomatic NumPy baseline with out=; the correctness twin (fastact.reference)."""
+    """Seconds per call: fastact forward (a new array) and backward (out= given); the idiomatic
+    NumPy baseline with out=; the correctness twin (fastact.reference)."""
 
     params = (FUNCTIONS, DTYPES, SIZES)
     param_names = ["function", "dtype", "n"]
@@ -126,16 +135,10 @@ class Time:
         self.p = _params(f.spec)
         self.x, self.g = _inputs(n, dtype, name)
         self.o, self.ob = _out(f, self.x, self.p), np.empty_like(self.x)
-        self.work = self.x.copy()
         self.numpy = _first(_baselines.BASELINES.get(name, ()))
 
     def time_forward(self, name, dtype, n):
         self.f(self.x, **self.p)
-
-    def time_inplace(self, name, dtype, n):
-        if self.o.shape != self.x.shape:
-            raise NotImplementedError("no in-place form")
-        self.f(self.work, out=self.work, **self.p)
 
     def time_backward(self, name, dtype, n):
         self.f.backward(self.g, x=self.x, out=self.ob, **self.p)
@@ -145,6 +148,21 @@ class Time:
 
     def time_reference_twin(self, name, dtype, n):
         self.f.reference(self.x, **self.p)
+
+
+class InPlace:
+    """Seconds per call of f(x, out=x) (every function but glu, whose output is half as wide)."""
+
+    params = (INPLACE, DTYPES, SIZES)
+    param_names = ["function", "dtype", "n"]
+
+    def setup(self, name, dtype, n):
+        self.f = _function(name)
+        self.p = _params(self.f.spec)
+        self.work = _inputs(n, dtype, name)[0]
+
+    def time_inplace(self, name, dtype, n):
+        self.f(self.work, out=self.work, **self.p)
 
 
 def _ratio_setup(cache, key):
@@ -182,7 +200,7 @@ class Ratios:
                          + [lambda: f.backward(g, x=x, out=ob, **p)]
                          + [lambda c=c: c.backward(g, x, ob, p) for c in cands])
                 with np.errstate(all="ignore"):
-                    t = _median_ns(calls)
+                    t = _min_ns(calls)
                 cache[name, dtype] = {"forward": min(t[1:k + 1]) / t[0],
                                       "backward": min(t[k + 2:]) / t[k + 1]}
         return cache
@@ -214,7 +232,7 @@ class PeerRatios:
     params = (INSTALLED_PEERS, FUNCTIONS, DTYPES, ["forward", "backward"])
     param_names = ["peer", "function", "dtype", "kind"]
     unit = "speedup"
-    timeout = 900
+    timeout = 1800
 
     def setup_cache(self):
         cache = {}
@@ -248,7 +266,7 @@ class PeerRatios:
                                         continue
                                 except Exception:  # a peer failing is a skipped row
                                     continue
-                                a, b = _median_ns([mine[kind], call])
+                                a, b = _min_ns([mine[kind], call])
                                 cache[peer, name, dtype, kind] = b / a
         finally:
             fastact.set_num_threads(threads)
@@ -267,9 +285,10 @@ if not INSTALLED_PEERS:  # environments without peers (asv's per-commit ones): n
 
 class Memory:
     """Peak memory of f(x) (a new 32 MB array) against f(x, out=x) (none) for float64
-    n = 2^22: the difference is the output array in-place calls save."""
+    n = 2^22: the difference is the output array in-place calls save (every function but
+    glu, which has no in-place form)."""
 
-    params = (FUNCTIONS,)
+    params = (INPLACE,)
     param_names = ["function"]
 
     def setup(self, name):
@@ -281,6 +300,4 @@ class Memory:
         self.f(self.x, **self.p)
 
     def peakmem_inplace(self, name):
-        if name in ROWS and ROWS[name] == "halves":
-            raise NotImplementedError("no in-place form")
         self.f(self.x, out=self.x, **self.p)
