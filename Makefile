@@ -86,7 +86,9 @@ prove-rounding: $(BUILT)
 # stupidtable and md5 instead of asv's CDN links).  --quick: one sample per benchmark (the
 # track_ ratios take minima of interleaved samples themselves).  Commits already measured are
 # skipped; the builds compile through ccache, so a commit that changes no C or Cython source
-# rebuilds in seconds (a full build: ~3-5 minutes on a busy 2-core machine).
+# rebuilds in seconds (a full build: ~3-5 minutes on a busy 2-core machine).  The HEAD run:
+# asv refuses a range with --python=same and would otherwise run once per branch head of
+# asv.conf.json (main and HEAD), saving both under HEAD's hash; --steps 1 runs it once.
 ASV := $(VENV)/bin/asv
 ASV_MAIN ?= $(shell git rev-parse -q --verify main >/dev/null && echo main || echo origin/main)
 ASV_COMMIT_BENCH ?= ^activations\.Ratios\.
@@ -104,7 +106,7 @@ asv: peers asv-deps
 	CC="ccache $${CC:-cc}" nice -n 10 $(ASV) run --quick --show-stderr --skip-existing-commits \
 		--bench '$(ASV_COMMIT_BENCH)' HASHFILE:build/asv-commits.txt
 	nice -n 10 $(ASV) run --quick --python=same --show-stderr --bench '$(ASV_HEAD_BENCH)' \
-		--set-commit-hash $$(git rev-parse HEAD) $$(git rev-parse HEAD)^!
+		--set-commit-hash $$(git rev-parse HEAD) --steps 1
 	$(ASV) publish
 	$(PY) tools/asv_offline.py .asv/html
 

@@ -222,15 +222,22 @@ def _installed(peer):
 
 
 INSTALLED_PEERS = [p for p in _peers.PEERS if _installed(p)]
+# the peers with a backward (fastact._peers: torch's autograd kernels, JAX's vjp); the others
+# compute the forward only, so their backward rows would be empty by construction
+_BACKWARD_PEERS = ("torch", "jax")
+PEER_KINDS = [f"{p} {k}" for p in INSTALLED_PEERS
+              for k in ("forward", "backward") if k == "forward" or p in _BACKWARD_PEERS]
 
 
 class PeerRatios:
     """Speedup of fastact over each installed peer (peer time / fastact time, one process,
-    n=1e5, one thread each), forward and backward (torch's autograd kernels, JAX's vjp);
-    skipped where a peer is missing, has no such operation or disagrees with fastact."""
+    n=1e5, one thread each), forward and backward.  Backward: from x where the peer has such
+    a kernel (torch's aten.threshold_backward, JAX's vjp), else from y (torch's
+    aten.sigmoid_backward and the like, against fastact's f.backward(g, y=y)).  A row is
+    skipped where the peer has no such operation or disagrees with fastact."""
 
-    params = (INSTALLED_PEERS, FUNCTIONS, DTYPES, ["forward", "backward"])
-    param_names = ["peer", "function", "dtype", "kind"]
+    params = (PEER_KINDS, FUNCTIONS, DTYPES)
+    param_names = ["peer", "function", "dtype"]
     unit = "speedup"
     timeout = 1800
 
@@ -239,7 +246,8 @@ class PeerRatios:
         threads = fastact.get_num_threads()
         fastact.set_num_threads(1)
         try:
-            for peer in INSTALLED_PEERS:
+            for peer_kind in PEER_KINDS:
+                peer, kind = peer_kind.split()
                 try:
                     _peers.module(peer, 1)
                 except ImportError:
@@ -255,28 +263,34 @@ class PeerRatios:
                         o, ob = _out(f, x, p), np.empty_like(x)
                         with np.errstate(all="ignore"):
                             y = f(x, **p)
-                            mine = {"forward": lambda: f(x, out=o, **p),
-                                    "backward": lambda: f.backward(g, x=x, out=ob, **p)}
-                            for kind in mine:
+                            sides = [(kind, lambda: f(x, out=o, **p), lambda: f(x, **p))]
+                            if kind == "backward":
+                                sides = [("backward",
+                                          lambda: f.backward(g, x=x, out=ob, **p),
+                                          lambda: f.backward(g, x=x, **p))]
+                                if getattr(f.spec, "from_y", False):
+                                    sides.append(("backward_y",
+                                                  lambda: f.backward(g, y=y, out=ob, **p),
+                                                  lambda: f.backward(g, y=y, **p)))
+                            for peer_side, mine, want in sides:
                                 try:
-                                    call = _peers.call(peer, name, kind, x, g, y, p, 1)
-                                    want = (f(x, **p) if kind == "forward"
-                                            else f.backward(g, x=x, **p))
-                                    if call is None or not _peers.agrees(call(), want):
+                                    call = _peers.call(peer, name, peer_side, x, g, y, p, 1)
+                                    if call is None or not _peers.agrees(call(), want()):
                                         continue
                                 except Exception:  # a peer failing is a skipped row
                                     continue
-                                a, b = _min_ns([mine[kind], call])
-                                cache[peer, name, dtype, kind] = b / a
+                                a, b = _min_ns([mine, call])
+                                cache[peer_kind, name, dtype] = b / a
+                                break
         finally:
             fastact.set_num_threads(threads)
         return cache
 
-    def setup(self, cache, peer, name, dtype, kind):
-        _ratio_setup(cache, (peer, name, dtype, kind))
+    def setup(self, cache, peer_kind, name, dtype):
+        _ratio_setup(cache, (peer_kind, name, dtype))
 
-    def track_speedup(self, cache, peer, name, dtype, kind):
-        return cache[peer, name, dtype, kind]
+    def track_speedup(self, cache, peer_kind, name, dtype):
+        return cache[peer_kind, name, dtype]
 
 
 if not INSTALLED_PEERS:  # environments without peers (asv's per-commit ones): no such class
