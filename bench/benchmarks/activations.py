@@ -18,6 +18,7 @@ form and is left out of InPlace and Memory).  The holes left: a function a commi
 PeerRatios row whose peer has no such operation or disagrees with fastact (NotImplementedError:
 asv records it as skipped, n/a).
 """
+import ctypes
 import importlib.util
 import pathlib
 import sys
@@ -103,24 +104,61 @@ def _first(candidates):
     raise NotImplementedError("no usable baseline")
 
 
-def _min_ns(calls, repeat=21, budget_ns=500_000):
-    """ns per call of each callable: the fastest of `repeat` samples of ~budget_ns each, the
-    callables' samples interleaved in this process.  The minimum, not the median: on a shared
-    machine a sample is only ever slowed down (preemption, another process's cache traffic),
-    and short samples make an undisturbed one likely."""
-    timers = [timeit.Timer(c, timer=time.perf_counter_ns) for c in calls]
-    loops = []
-    for t in timers:
-        k, elapsed = 1, t.timeit(1)
-        while elapsed < budget_ns / 4:
-            k *= 4
-            elapsed = t.timeit(k)
-        loops.append(max(1, int(k * budget_ns / elapsed)))
-    samples = [[] for _ in calls]
+def _min_ns_rounds(rows, repeat=21, budget_ns=500_000):
+    """{key: ns per call of each callable of rows[key]}: the fastest of `repeat` samples of
+    ~budget_ns each (after one untimed warm-up call).  The samples are taken in rounds, each
+    round one sample of every callable of every row, so a row's samples spread over the whole
+    measurement and a disturbance lasting part of it (another process's burst, a busy SMT
+    sibling) cannot slow all of them; and both sides of a ratio are interleaved.  The minimum,
+    not the median: on a shared machine a sample is only ever slowed down."""
+    timers = {key: [timeit.Timer(c, timer=time.perf_counter_ns) for c in calls]
+              for key, calls in rows.items()}
+    loops = {}
+    for key, ts in timers.items():
+        loops[key] = []
+        for t in ts:
+            k, elapsed = 1, t.timeit(1)
+            while elapsed < budget_ns / 4:
+                k *= 4
+                elapsed = t.timeit(k)
+            loops[key].append(max(1, int(k * budget_ns / elapsed)))
+    best = {key: [float("inf")] * len(ts) for key, ts in timers.items()}
     for _ in range(repeat):
-        for t, k, s in zip(timers, loops, samples):
-            s.append(t.timeit(k) / k)
-    return [min(s) for s in samples]
+        for key, ts in timers.items():
+            for i, (t, k) in enumerate(zip(ts, loops[key])):
+                t.timeit(1)
+                best[key][i] = min(best[key][i], t.timeit(k) / k)
+    return best
+
+
+def _min_ns(calls, repeat=21, budget_ns=500_000):
+    """ns per call of each callable (one row of _min_ns_rounds)."""
+    return _min_ns_rounds({0: calls}, repeat, budget_ns)[0]
+
+
+def _warm_heap():
+    """glibc: every allocation below 64 MB from the heap, none given back.  By default an
+    allocation of 128 kB or more is a fresh mmap, page-faulted in on each call, until freeing
+    one raises that threshold; so NumPy's temporaries (a baseline's np.exp(x) at n=1e5) cost
+    twice as much or not depending on what the process allocated before, and a ratio moved 2x
+    between runs of the same code.  The warm heap is what a long training loop sees: the
+    NumPy baselines at their fastest.  Nothing elsewhere (not glibc)."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD (fixed: no dynamic adjustment)
+        libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
+def _ratio_calls(f, cands, p, x, g):
+    """fastact's forward, the baselines' forwards, fastact's backward, the baselines'
+    backwards (out= given to each)."""
+    o, ob = _out(f, x, p), np.empty_like(x)
+    return ([lambda: f(x, out=o, **p)]
+            + [lambda c=c: c.forward(x, o, p) for c in cands]
+            + [lambda: f.backward(g, x=x, out=ob, **p)]
+            + [lambda c=c: c.backward(g, x, ob, p) for c in cands])
 
 
 class Time:
@@ -173,7 +211,7 @@ def _ratio_setup(cache, key):
 class Ratios:
     """Speedup of fastact over the idiomatic NumPy baseline (the fastest of its candidates'
     time / fastact time), forward and backward, measured interleaved in one process at
-    n=1e5 (all rows in setup_cache, once per run)."""
+    n=1e5 (all rows in setup_cache, once per run, their samples in rounds over all rows)."""
 
     params = (FUNCTIONS, DTYPES)
     param_names = ["function", "dtype"]
@@ -181,7 +219,8 @@ class Ratios:
     timeout = 600
 
     def setup_cache(self):
-        cache = {}
+        _warm_heap()
+        rows, k = {}, {}
         for name in FUNCTIONS:
             for dtype in DTYPES:
                 try:
@@ -191,19 +230,14 @@ class Ratios:
                 cands = [c for c in _baselines.BASELINES.get(name, ()) if c.usable()]
                 if not cands:
                     continue
-                p = _params(f.spec)
-                x, g = _inputs(RATIO_N, dtype, name)
-                o, ob = _out(f, x, p), np.empty_like(x)
-                k = len(cands)
-                calls = ([lambda: f(x, out=o, **p)]
-                         + [lambda c=c: c.forward(x, o, p) for c in cands]
-                         + [lambda: f.backward(g, x=x, out=ob, **p)]
-                         + [lambda c=c: c.backward(g, x, ob, p) for c in cands])
-                with np.errstate(all="ignore"):
-                    t = _min_ns(calls)
-                cache[name, dtype] = {"forward": min(t[1:k + 1]) / t[0],
-                                      "backward": min(t[k + 2:]) / t[k + 1]}
-        return cache
+                rows[name, dtype] = _ratio_calls(f, cands, _params(f.spec),
+                                                 *_inputs(RATIO_N, dtype, name))
+                k[name, dtype] = len(cands)
+        with np.errstate(all="ignore"):
+            t = _min_ns_rounds(rows)
+        return {key: {"forward": min(t[key][1:n + 1]) / t[key][0],
+                      "backward": min(t[key][n + 2:]) / t[key][n + 1]}
+                for key, n in k.items()}
 
     def setup(self, cache, name, dtype):
         _ratio_setup(cache, (name, dtype))
@@ -242,6 +276,7 @@ class PeerRatios:
     timeout = 1800
 
     def setup_cache(self):
+        _warm_heap()
         cache = {}
         threads = fastact.get_num_threads()
         fastact.set_num_threads(1)

@@ -11,7 +11,7 @@ import numpy as np
 
 import fastact
 
-from .activations import _min_ns
+from .activations import _min_ns, _warm_heap
 
 try:
     from fastact import _bench_structured as bs
@@ -77,6 +77,7 @@ class AxisPeerRatios:
     def setup_cache(self):
         if bs is None:
             return {}
+        _warm_heap()
         before = fastact.get_num_threads()
         fastact.set_num_threads(1)
         cache = {}
