@@ -78,7 +78,8 @@ prove-rounding: $(BUILT)
 	nice $(PY) tools/check_rounding.py
 
 # asv history: the last N commits of main's first-parent line (default 10; `make asv N=5`;
-# ASV_MAIN=origin/main in a clone without a local main), each built in its own virtualenv
+# a clone without a local main gets one from origin/main: asv.conf.json names the branch),
+# each built in its own virtualenv
 # (asv.conf.json's matrix) and run on a quick subset (ASV_COMMIT_BENCH: the speed ratios over
 # NumPy of every function, forward and backward, measured in one process); then HEAD in the
 # dev venv on the whole suite (ASV_HEAD_BENCH); then the dashboard (.asv/html) made
@@ -90,7 +91,6 @@ prove-rounding: $(BUILT)
 # asv refuses a range with --python=same and would otherwise run once per branch head of
 # asv.conf.json (main and HEAD), saving both under HEAD's hash; --steps 1 runs it once.
 ASV := $(VENV)/bin/asv
-ASV_MAIN ?= $(shell git rev-parse -q --verify main >/dev/null && echo main || echo origin/main)
 ASV_COMMIT_BENCH ?= ^activations\.Ratios\.
 ASV_HEAD_BENCH ?= .
 ASV_PACKAGES := libjs-jquery libjs-bootstrap libghc-js-flot-data libjs-jquery-stupidtable \
@@ -102,7 +102,8 @@ asv-deps:
 
 asv: peers asv-deps
 	$(ASV) machine --yes >/dev/null
-	mkdir -p build && git rev-list --first-parent --max-count=$(N) $(ASV_MAIN) > build/asv-commits.txt
+	git rev-parse -q --verify main >/dev/null || git branch main origin/main
+	mkdir -p build && git rev-list --first-parent --max-count=$(N) main > build/asv-commits.txt
 	CC="ccache $${CC:-cc}" nice -n 10 $(ASV) run --quick --show-stderr --skip-existing-commits \
 		--bench '$(ASV_COMMIT_BENCH)' HASHFILE:build/asv-commits.txt
 	nice -n 10 $(ASV) run --quick --python=same --show-stderr --bench '$(ASV_HEAD_BENCH)' \
