@@ -10,6 +10,7 @@ vectorize).
 import os
 import platform
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from Cython.Build import cythonize
@@ -18,6 +19,12 @@ from setuptools.command.build_ext import build_ext
 
 KERNEL_FLAGS = ["-std=c11", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math",
                 "-Wall", "-Wextra"]
+# what fa_kernels.c includes: the kernel objects (and so the extension) are rebuilt when one
+# changes
+KERNEL_DEPENDS = ["csrc/fastact.h", "csrc/fa_coeffs.inc", "csrc/fa_math.inc",
+                  "csrc/fa_functions.inc", "csrc/fa_functions_f32.inc", "csrc/fa_loops.inc",
+                  "csrc/fa_half.inc", "csrc/fa_structured.h", "csrc/fa_structured.inc",
+                  "csrc/fa_structured_table.inc"]
 X86_ISAS = {
     "avx2": ["-mavx2", "-mfma", "-mf16c"],
     "avx512": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mfma", "-mf16c"],
@@ -47,17 +54,19 @@ class BuildExt(build_ext):
         isas = {"baseline": []}
         if is_x86():
             isas.update({k: v for k, v in X86_ISAS.items() if self._accepts(v)})
-        objects = []
-        for isa, flags in isas.items():
-            out_dir = os.path.join(self.build_temp, "kernels", isa)
-            objects += self.compiler.compile(
-                ["csrc/fa_kernels.c"], output_dir=out_dir, include_dirs=["csrc"],
-                macros=[("FA_ISA", isa)], extra_postargs=KERNEL_FLAGS + flags,
-                depends=["csrc/fastact.h", "csrc/fa_math.inc", "csrc/fa_functions.inc",
-                         "csrc/fa_loops.inc", "csrc/fa_half.inc", "csrc/fa_structured.h",
-                         "csrc/fa_structured.inc", "csrc/fa_structured_table.inc"])
+
+        def compile_isa(isa):
+            return self.compiler.compile(
+                ["csrc/fa_kernels.c"], output_dir=os.path.join(self.build_temp, "kernels", isa),
+                include_dirs=["csrc"], macros=[("FA_ISA", isa)],
+                extra_postargs=KERNEL_FLAGS + isas[isa], depends=KERNEL_DEPENDS)
+
+        # the ISA instances are independent compiler runs: in parallel, one per core
+        with ThreadPoolExecutor(max_workers=min(len(isas), os.cpu_count() or 1)) as pool:
+            objects = [o for objs in pool.map(compile_isa, isas) for o in objs]
+        for isa in isas:
             ext.define_macros.append((f"FA_FLAGS_{isa.upper()}",
-                                      '"' + " ".join(KERNEL_FLAGS + flags) + '"'))
+                                      '"' + " ".join(KERNEL_FLAGS + isas[isa]) + '"'))
             if isa != "baseline":
                 ext.define_macros.append((f"FA_HAVE_{isa.upper()}", "1"))
         ext.extra_objects = objects + list(ext.extra_objects or [])
@@ -74,7 +83,7 @@ extensions = [
                  "csrc/fa_structured.c", "csrc/fa_api.c"],
         include_dirs=["csrc", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
-        depends=["csrc/fastact.h", "csrc/fa_structured.h", "src/fastact/_structured.pxi",
+        depends=["csrc/fa_kernels.c", *KERNEL_DEPENDS, "src/fastact/_structured.pxi",
                  "csrc/fa_api.h"],
     )
 ]

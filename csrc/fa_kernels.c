@@ -16,8 +16,6 @@
 #include <immintrin.h>
 #endif
 
-#include "fa_half.inc"
-
 #ifndef FA_ISA
 #error "compile with -DFA_ISA=baseline|avx2|avx512"
 #endif
@@ -42,6 +40,7 @@
 #define FA_ALWAYS_INLINE static inline
 #endif
 
+#include "fa_half.inc"
 #include "fa_coeffs.inc" /* polynomial coefficients and constants: tools/fit_coefficients.py */
 
 /* float64 is instantiated first: the float32 instances of some smooth functions round the
@@ -167,84 +166,7 @@
 #include "fa_structured.inc"
 
 /* ------------------------------------------------------------------ float16 and bfloat16 */
-/* A block is widened to float32, run through the float32 kernel and narrowed once: the result
- * is the float32 result rounded to 16 bits, and every function gets 16-bit kernels for free.
- * float16 conversions use F16C where this ISA has it (GCC does not vectorize _Float16
- * conversions); otherwise, and for bfloat16, plain loops over fa_half.inc that vectorize. */
-#define FA_HALF_BLOCK 1024 /* 4 KiB of float32 per operand: in L1, few kernel calls */
-
-static void fa_f16_widen(size_t n, const uint16_t *h, float *f)
-{
-    size_t i = 0;
-#if defined(__AVX512F__)
-    for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(f + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
-#endif
-#if defined(__F16C__)
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(f + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
-#endif
-    for (; i < n; i++) f[i] = fa_f16_load(h[i]);
-}
-
-static void fa_f16_narrow(size_t n, const float *f, uint16_t *h)
-{
-    size_t i = 0;
-#if defined(__AVX512F__)
-    for (; i + 16 <= n; i += 16)
-        _mm256_storeu_si256((__m256i *)(h + i),
-                            _mm512_cvtps_ph(_mm512_loadu_ps(f + i), _MM_FROUND_TO_NEAREST_INT));
-#endif
-#if defined(__F16C__)
-    for (; i + 8 <= n; i += 8)
-        _mm_storeu_si128((__m128i *)(h + i),
-                         _mm256_cvtps_ph(_mm256_loadu_ps(f + i), _MM_FROUND_TO_NEAREST_INT));
-#endif
-    for (; i < n; i++) h[i] = fa_f16_store(f[i]);
-}
-
-static void fa_bf16_widen(size_t n, const uint16_t *h, float *f)
-{
-    for (size_t i = 0; i < n; i++) f[i] = fa_bf16_load(h[i]);
-}
-
-static void fa_bf16_narrow(size_t n, const float *f, uint16_t *h)
-{
-    for (size_t i = 0; i < n; i++) h[i] = fa_bf16_store(f[i]);
-}
-
-#define FA_HALF_LOOP(loop, sfx)                                                                \
-    static void loop##_##sfx(size_t n, const void *x_, const void *g_, void *out_,             \
-                             const fa_params *params)                                          \
-    {                                                                                          \
-        const uint16_t *x = (const uint16_t *)x_, *g = (const uint16_t *)g_;                   \
-        uint16_t *out = (uint16_t *)out_;                                                      \
-        _Alignas(64) float xb[FA_HALF_BLOCK], gb[FA_HALF_BLOCK], ob[FA_HALF_BLOCK];            \
-        for (size_t i = 0; i < n; i += FA_HALF_BLOCK) {                                        \
-            const size_t m = n - i < FA_HALF_BLOCK ? n - i : FA_HALF_BLOCK;                    \
-            fa_##sfx##_widen(m, x + i, xb);                                                    \
-            if (g != NULL) fa_##sfx##_widen(m, g + i, gb);                                     \
-            loop##_f32(m, xb, g != NULL ? gb : NULL, ob, params);                              \
-            fa_##sfx##_narrow(m, ob, out + i);                                                 \
-        }                                                                                      \
-    }
-#define FA_HALF_LOOPS(name, sfx)                                                               \
-    FA_HALF_LOOP(name##_forward, sfx)                                                          \
-    FA_HALF_LOOP(name##_grad, sfx)                                                             \
-    FA_HALF_LOOP(name##_backward, sfx)
-#define FA_HALF_FROM_Y_0(name, sfx)
-#define FA_HALF_FROM_Y_1(name, sfx) FA_HALF_LOOP(name##_backward_from_y, sfx)
-#define FA_DEFINE_HALF(name, from_y)                                                           \
-    FA_HALF_LOOPS(name, f16)                                                                   \
-    FA_HALF_LOOPS(name, bf16)                                                                  \
-    FA_HALF_FROM_Y_##from_y(name, f16)                                                         \
-    FA_HALF_FROM_Y_##from_y(name, bf16)
-FA_FUNCTION_LIST(FA_DEFINE_HALF)
-#undef FA_HALF_LOOP
-#undef FA_HALF_LOOPS
-#undef FA_HALF_FROM_Y_0
-#undef FA_HALF_FROM_Y_1
-#undef FA_DEFINE_HALF
+/* Their loops are fa_loops.inc's FA_HALF_LOOP, instantiated with the float32 formulas above. */
 
 /* ------------------------------------------------------------------ the table */
 #define FA_FROM_Y_ENTRY_0(name, sfx) NULL

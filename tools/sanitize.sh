@@ -13,11 +13,17 @@ declare -A isa_flags=([baseline]="" [avx2]="-mavx2 -mfma -mf16c" [avx512]="-mavx
 
 build_and_run() {  # $1: name, $2...: sanitizer flags
   local name=$1; shift
-  local objs=() defs=()
+  local objs=() defs=() isas=() pids=()
   for isa in baseline avx2 avx512; do
     case "$(uname -m)" in x86_64|amd64|i?86) ;; *) [ "$isa" = baseline ] || continue ;; esac
+    # the ISA instances are independent compiler runs: all at once
     # shellcheck disable=SC2086
-    if $CC "${base[@]}" "$@" ${isa_flags[$isa]} -DFA_ISA=$isa -c csrc/fa_kernels.c -o "$out/k_${name}_$isa.o" 2>"$out/k_${name}_$isa.log"; then
+    $CC "${base[@]}" "$@" ${isa_flags[$isa]} -DFA_ISA=$isa -c csrc/fa_kernels.c -o "$out/k_${name}_$isa.o" 2>"$out/k_${name}_$isa.log" &
+    isas+=("$isa"); pids+=($!)
+  done
+  for i in "${!isas[@]}"; do
+    isa=${isas[$i]}
+    if wait "${pids[$i]}"; then
       objs+=("$out/k_${name}_$isa.o")
       [ "$isa" = baseline ] || defs+=("-DFA_HAVE_${isa^^}")
     elif [ "$isa" = baseline ]; then

@@ -309,7 +309,7 @@ cdef void _walk(cnp.NpyIter *it, cnp.NpyIter_IterNextFunc iternext, char **data,
                 cnp.npy_intp *strides, cnp.npy_intp *size, fa_kernel k, int nop,
                 const fa_params *p, Py_ssize_t itemsize, int cost) noexcept nogil:
     """Every inner run of the iterator through the strided runner; operands (g,) x, out.
-    The next run is prefetched before the current one computes."""
+    A sparse next run (see fa_prefetch_run) is prefetched before the current one computes."""
     cdef int ix = nop - 2, io = nop - 1
     cdef char *x
     cdef char *g = NULL
