@@ -77,38 +77,43 @@ accuracy-docs: $(BUILT)
 prove-rounding: $(BUILT)
 	nice $(PY) tools/check_rounding.py
 
-# asv history: the last N commits of main's first-parent line (default 10; `make asv N=5`),
-# each built in its own virtualenv and run on a quick subset (ASV_COMMIT_BENCH: the speed
-# ratios over NumPy of every function, forward and backward, measured in one process; building
-# a commit takes ~5-10 minutes on a busy 2-core machine, and the full suite as long again), then HEAD in the dev venv on the whole suite, then the
-# dashboard (.asv/html) made self-contained (tools/asv_offline.py: Debian's copies of jQuery,
-# Flot, Bootstrap, stupidtable and md5 instead of asv's CDN links).  --quick: one sample per
-# benchmark (the track_ ratios take medians themselves).  The commits compile through ccache:
-# those that change no C or Cython source rebuild in seconds.
+# asv history: the last N commits of main's first-parent line (default 10; `make asv N=5`;
+# a clone without a local main gets one from origin/main: asv.conf.json names the branch),
+# each built in its own virtualenv
+# (asv.conf.json's matrix) and run on a quick subset (ASV_COMMIT_BENCH: the speed ratios over
+# NumPy of every function, forward and backward, measured in one process); then HEAD in the
+# dev venv on the whole suite (ASV_HEAD_BENCH); then the dashboard (.asv/html) made
+# self-contained (tools/asv_offline.py: Debian's copies of jQuery, Flot, Bootstrap,
+# stupidtable and md5 instead of asv's CDN links).  --quick: one sample per benchmark (the
+# track_ ratios take minima of interleaved samples themselves).  Commits already measured are
+# skipped; the builds compile through ccache, so a commit that changes no C or Cython source
+# rebuilds in seconds (a full build: ~3-5 minutes on a busy 2-core machine).  The HEAD run:
+# asv refuses a range with --python=same and would otherwise run once per branch head of
+# asv.conf.json (main and HEAD), saving both under HEAD's hash; --steps 1 runs it once.
 ASV := $(VENV)/bin/asv
 ASV_COMMIT_BENCH ?= ^activations\.Ratios\.
-# HEAD: the whole suite (over an hour on a busy 2-core machine: asv runs each of its ~1500
-# parameter sets in a forked process of its own); ASV_HEAD_BENCH='^activations\.(Ratios|Time\.time_forward)'
-# covers every function in ~15 minutes
 ASV_HEAD_BENCH ?= .
 ASV_PACKAGES := libjs-jquery libjs-bootstrap libghc-js-flot-data libjs-jquery-stupidtable \
 	node-blueimp-md5 ccache
+
 asv-deps:
 	dpkg -s $(ASV_PACKAGES) >/dev/null 2>&1 || \
 		(apt-get update -qq && apt-get install -y -qq $(ASV_PACKAGES))
 
 asv: peers asv-deps
 	$(ASV) machine --yes >/dev/null
+	git rev-parse -q --verify main >/dev/null || git branch main origin/main
 	mkdir -p build && git rev-list --first-parent --max-count=$(N) main > build/asv-commits.txt
 	CC="ccache $${CC:-cc}" nice -n 10 $(ASV) run --quick --show-stderr --skip-existing-commits \
 		--bench '$(ASV_COMMIT_BENCH)' HASHFILE:build/asv-commits.txt
 	nice -n 10 $(ASV) run --quick --python=same --show-stderr --bench '$(ASV_HEAD_BENCH)' \
-		--set-commit-hash $$(git rev-parse HEAD) $$(git rev-parse HEAD)^!
+		--set-commit-hash $$(git rev-parse HEAD) --steps 1
 	$(ASV) publish
 	$(PY) tools/asv_offline.py .asv/html
 
 # the published dashboard in headless Chromium (Debian's chromium + chromium-driver, Selenium):
-# screenshots in build/, fails on a JS console error, a missing graph, an empty series or a
+# screenshots in build/, fails on a JS console error, a missing graph, an empty series (a
+# benchmark no run measured; a parameter row that failed and has no value in any run) or a
 # graph without history; ASV_CHECK_ARGS=--allow-not-run after a make asv on benchmark subsets
 asv-check: $(DEPS) asv-deps
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \

@@ -1,15 +1,19 @@
 """Open the published asv dashboard in headless Chromium and check that it renders.
 
-    python tools/asv_check.py [--html .asv/html] [--out build]
+    python tools/asv_check.py [--html .asv/html] [--results .asv/results] [--out build]
 
 First makes the dashboard self-contained (tools/asv_offline.py: local copies of asv's
 JavaScript libraries instead of its CDN links; a machine without internet access cannot load
 those).  Serves the html directory on a local port (asv's pages fetch JSON, which file://
 forbids), loads index.html and one benchmark's graph page (a Ratios track, else the first benchmark
 with data), waits for the plot to render, and saves screenshots under --out.  Fails (exit 1)
-on a JavaScript console error, a missing graph, or an empty series (a benchmark that no
-run has measured, whose summary graph asv then does not write, counts as missing unless
---allow-not-run), or when the opened graph has values for fewer than --min-points commits.  Needs Debian's chromium
+on a JavaScript console error, a missing graph, or an empty series: a benchmark that no
+run has measured (asv then writes no summary graph; a note instead with --allow-not-run), or
+one parameter row with no value in any run and an error (not a skip) in one of them; also
+when the opened graph has values for fewer than --min-points commits.  The results files
+(--results) tell the two kinds of hole apart: asv stores NaN for a row whose setup raised
+NotImplementedError (a skip: a peer without that operation, a function an old commit
+lacks) and null for a row that failed; the graphs have null for both.  Needs Debian's chromium
 and chromium-driver and Selenium (`make asv-check` installs them).
 """
 from __future__ import annotations
@@ -17,9 +21,11 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import itertools
 import json
-import re
+import math
 import pathlib
+import re
 import sys
 import threading
 import time
@@ -72,6 +78,59 @@ def _pick_graph(root):
     return best
 
 
+def _rows(params):
+    """The parameter rows of a benchmark, as tuples of asv's repr strings."""
+    return list(itertools.product(*params)) if params else [()]
+
+
+def series_status(results):
+    """{benchmark: {"rows": n, "value": rows measured, "skip": rows skipped, "fail": rows
+    failed}} over every results file whose benchmark version is the current one (as asv
+    publish counts them); rows are matched by parameter values (a commit with fewer registry
+    functions has a shorter grid)."""
+    results = pathlib.Path(results)
+    benchmarks = json.loads((results / "benchmarks.json").read_text())
+    benchmarks.pop("version", None)
+    status = {name: {"rows": len(_rows(b.get("params"))), "value": set(), "skip": set(),
+                     "fail": set()} for name, b in benchmarks.items()}
+    for path in results.glob("*/*.json"):
+        if path.name == "machine.json":
+            continue
+        data = json.loads(path.read_text())
+        columns = data.get("result_columns", [])
+        for name, row in data.get("results", {}).items():
+            if name not in status:
+                continue
+            r = dict(zip(columns, row))
+            if r.get("version") != benchmarks[name].get("version"):
+                continue
+            values = r.get("result")
+            values = values if isinstance(values, list) else [values]
+            for key, v in zip(_rows(r.get("params")), values):
+                if v is None:
+                    status[name]["fail"].add(key)
+                elif isinstance(v, float) and math.isnan(v):
+                    status[name]["skip"].add(key)
+                else:
+                    status[name]["value"].add(key)
+    return status
+
+
+def _holes(status):
+    """(problems, notes): rows failed and never measured; rows only ever skipped."""
+    problems, notes = [], []
+    for name, s in sorted(status.items()):
+        failed = s["fail"] - s["value"]
+        skipped = s["skip"] - s["value"] - s["fail"]
+        if failed:
+            problems.append(f"{name}: {len(failed)} of {s['rows']} rows failed and have no "
+                            f"value in any run (empty series), e.g. {sorted(failed)[0]}")
+        if skipped:
+            notes.append(f"{name}: {len(skipped)} of {s['rows']} rows skipped in every run "
+                         "(NotImplementedError)")
+    return problems, notes
+
+
 def _console_errors(driver):
     return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
 
@@ -86,7 +145,7 @@ def _wait(driver, condition, timeout=30.0):
     return None
 
 
-def check(html, out, min_points=2, allow_not_run=False):
+def check(html, out, min_points=2, allow_not_run=False, results=None):
     root = pathlib.Path(html)
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -94,6 +153,14 @@ def check(html, out, min_points=2, allow_not_run=False):
     if not (root / "index.html").is_file():
         return [f"{root}/index.html missing: run `asv publish` (make asv) first"]
     problems += make_offline(root)
+    if results is not None:
+        status = series_status(results)
+        holes, notes = _holes(status)
+        problems += holes
+        measured = sum(len(v["value"]) for v in status.values())
+        print(f"results: {len(status)} benchmarks, {measured} parameter rows with a value")
+        for line in notes:
+            print("note:", line)
     not_run = []
     with_data = {path.stem for path in (root / "graphs" / "summary").glob("*.json")}
     name, graph_json, history = _pick_graph(root)
@@ -156,6 +223,8 @@ def check(html, out, min_points=2, allow_not_run=False):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--html", default=".asv/html")
+    parser.add_argument("--results", default=".asv/results",
+                        help="asv's results directory (rows failed vs skipped); '' to skip")
     parser.add_argument("--out", default="build")
     parser.add_argument("--min-points", type=int, default=2,
                         help="commits the opened graph must have values for (default 2)")
@@ -163,7 +232,8 @@ def main(argv=None):
                         help="a benchmark no run has measured (a subset was run) is a note, "
                              "not a failure")
     args = parser.parse_args(argv)
-    problems = check(args.html, args.out, args.min_points, args.allow_not_run)
+    problems = check(args.html, args.out, args.min_points, args.allow_not_run,
+                     args.results or None)
     for p in problems:
         print("FAIL:", p)
     print("asv-check: " + ("failed" if problems else "ok"))

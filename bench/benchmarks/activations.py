@@ -1,7 +1,8 @@
-"""asv benchmarks: every registered function x dtype x size, forward (new array and out=),
-in place, backward; fastact next to the idiomatic NumPy baseline and, as a second series,
-the correctness twin of fastact.reference; speed *ratios* measured in one process (track_),
-which survive a noisy machine; peak memory out of place vs in place (peakmem_).
+"""asv benchmarks: every registered function x dtype x size (1e3, 1e5, 1e6), forward (a new
+array), in place (out=x) and backward (out= given); fastact next to the idiomatic NumPy
+baseline and, as a second series, the correctness twin of fastact.reference; speed *ratios*
+measured in one process (track_: fastact vs NumPy, fastact vs each installed peer), which
+survive a noisy machine; peak memory out of place vs in place (peakmem_).
 
 Every benchmark runs fastact with one thread.  The suite runs against old commits too (`make asv` benchmarks the last N commits of main in
 their own environments): it uses only the public API and the registry, and loads the
@@ -9,12 +10,17 @@ baselines (src/fastact/_baselines.py) and peers (src/fastact/_peers.py) of *this
 path, so every commit is measured against the same baseline code.  A function or peer a
 commit lacks is skipped (NotImplementedError).
 
-    make asv            # last 10 commits of main + HEAD in the dev venv, then asv publish
+    make asv            # last 10 commits of main (Ratios) + HEAD in the dev venv (all), publish
     asv run --python=same --quick -b Ratios     # the dev venv only, one class
+
+Every parameter grid holds only rows that exist (glu, which halves its input, has no in-place
+form and is left out of InPlace and Memory).  The holes left: a function a commit lacks, and a
+PeerRatios row whose peer has no such operation or disagrees with fastact (NotImplementedError:
+asv records it as skipped, n/a).
 """
+import ctypes
 import importlib.util
 import pathlib
-import statistics
 import sys
 import time
 import timeit
@@ -47,8 +53,9 @@ ROWS = {s.name: s.kind for s in STRUCTURED_SPECS if s.kind in ("axis", "halves")
 ROW = 128  # their inputs: rows of 128 along the last axis
 
 FUNCTIONS = [s.name for s in SPECS] + [s.name for s in STRUCTURED_SPECS]
+INPLACE = [n for n in FUNCTIONS if ROWS.get(n) != "halves"]  # out=x possible
 DTYPES = ["float32", "float64"]
-SIZES = [1_000, 100_000]
+SIZES = [1_000, 100_000, 1_000_000]
 RATIO_N = 100_000
 SEED = 20240601
 
@@ -97,26 +104,66 @@ def _first(candidates):
     raise NotImplementedError("no usable baseline")
 
 
-def _median_ns(calls, repeat=5, budget_ns=2_000_000):
-    """Median ns per call of each callable, measured interleaved in this process."""
-    timers = [timeit.Timer(c, timer=time.perf_counter_ns) for c in calls]
-    loops = []
-    for t in timers:
-        k, elapsed = 1, t.timeit(1)
-        while elapsed < budget_ns / 4:
-            k *= 4
-            elapsed = t.timeit(k)
-        loops.append(max(1, int(k * budget_ns / elapsed)))
-    samples = [[] for _ in calls]
+def _min_ns_rounds(rows, repeat=21, budget_ns=500_000):
+    """{key: ns per call of each callable of rows[key]}: the fastest of `repeat` samples of
+    ~budget_ns each (after one untimed warm-up call).  The samples are taken in rounds, each
+    round one sample of every callable of every row, so a row's samples spread over the whole
+    measurement and a disturbance lasting part of it (another process's burst, a busy SMT
+    sibling) cannot slow all of them; and both sides of a ratio are interleaved.  The minimum,
+    not the median: on a shared machine a sample is only ever slowed down."""
+    timers = {key: [timeit.Timer(c, timer=time.perf_counter_ns) for c in calls]
+              for key, calls in rows.items()}
+    loops = {}
+    for key, ts in timers.items():
+        loops[key] = []
+        for t in ts:
+            k, elapsed = 1, t.timeit(1)
+            while elapsed < budget_ns / 4:
+                k *= 4
+                elapsed = t.timeit(k)
+            loops[key].append(max(1, int(k * budget_ns / elapsed)))
+    best = {key: [float("inf")] * len(ts) for key, ts in timers.items()}
     for _ in range(repeat):
-        for t, k, s in zip(timers, loops, samples):
-            s.append(t.timeit(k) / k)
-    return [statistics.median(s) for s in samples]
+        for key, ts in timers.items():
+            for i, (t, k) in enumerate(zip(ts, loops[key])):
+                t.timeit(1)
+                best[key][i] = min(best[key][i], t.timeit(k) / k)
+    return best
+
+
+def _min_ns(calls, repeat=21, budget_ns=500_000):
+    """ns per call of each callable (one row of _min_ns_rounds)."""
+    return _min_ns_rounds({0: calls}, repeat, budget_ns)[0]
+
+
+def _warm_heap():
+    """glibc: every allocation below 64 MB from the heap, none given back.  By default an
+    allocation of 128 kB or more is a fresh mmap, page-faulted in on each call, until freeing
+    one raises that threshold; so NumPy's temporaries (a baseline's np.exp(x) at n=1e5) cost
+    twice as much or not depending on what the process allocated before, and a ratio moved 2x
+    between runs of the same code.  The warm heap is what a long training loop sees: the
+    NumPy baselines at their fastest.  Nothing elsewhere (not glibc)."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD (fixed: no dynamic adjustment)
+        libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
+def _ratio_calls(f, cands, p, x, g):
+    """fastact's forward, the baselines' forwards, fastact's backward, the baselines'
+    backwards (out= given to each)."""
+    o, ob = _out(f, x, p), np.empty_like(x)
+    return ([lambda: f(x, out=o, **p)]
+            + [lambda c=c: c.forward(x, o, p) for c in cands]
+            + [lambda: f.backward(g, x=x, out=ob, **p)]
+            + [lambda c=c: c.backward(g, x, ob, p) for c in cands])
 
 
 class Time:
-    """Seconds per call: fastact forward (a new array), in place, backward (out= given); the
-    idiomatic NumPy baseline with out=; the correctness twin (fastact.reference)."""
+    """Seconds per call: fastact forward (a new array) and backward (out= given); the idiomatic
+    NumPy baseline with out=; the correctness twin (fastact.reference)."""
 
     params = (FUNCTIONS, DTYPES, SIZES)
     param_names = ["function", "dtype", "n"]
@@ -126,16 +173,10 @@ class Time:
         self.p = _params(f.spec)
         self.x, self.g = _inputs(n, dtype, name)
         self.o, self.ob = _out(f, self.x, self.p), np.empty_like(self.x)
-        self.work = self.x.copy()
         self.numpy = _first(_baselines.BASELINES.get(name, ()))
 
     def time_forward(self, name, dtype, n):
         self.f(self.x, **self.p)
-
-    def time_inplace(self, name, dtype, n):
-        if self.o.shape != self.x.shape:
-            raise NotImplementedError("no in-place form")
-        self.f(self.work, out=self.work, **self.p)
 
     def time_backward(self, name, dtype, n):
         self.f.backward(self.g, x=self.x, out=self.ob, **self.p)
@@ -147,6 +188,21 @@ class Time:
         self.f.reference(self.x, **self.p)
 
 
+class InPlace:
+    """Seconds per call of f(x, out=x) (every function but glu, whose output is half as wide)."""
+
+    params = (INPLACE, DTYPES, SIZES)
+    param_names = ["function", "dtype", "n"]
+
+    def setup(self, name, dtype, n):
+        self.f = _function(name)
+        self.p = _params(self.f.spec)
+        self.work = _inputs(n, dtype, name)[0]
+
+    def time_inplace(self, name, dtype, n):
+        self.f(self.work, out=self.work, **self.p)
+
+
 def _ratio_setup(cache, key):
     if key not in cache:
         raise NotImplementedError(f"{key}: not available in this commit or environment")
@@ -155,7 +211,7 @@ def _ratio_setup(cache, key):
 class Ratios:
     """Speedup of fastact over the idiomatic NumPy baseline (the fastest of its candidates'
     time / fastact time), forward and backward, measured interleaved in one process at
-    n=1e5 (all rows in setup_cache, once per run)."""
+    n=1e5 (all rows in setup_cache, once per run, their samples in rounds over all rows)."""
 
     params = (FUNCTIONS, DTYPES)
     param_names = ["function", "dtype"]
@@ -163,7 +219,8 @@ class Ratios:
     timeout = 600
 
     def setup_cache(self):
-        cache = {}
+        _warm_heap()
+        rows, k = {}, {}
         for name in FUNCTIONS:
             for dtype in DTYPES:
                 try:
@@ -173,19 +230,14 @@ class Ratios:
                 cands = [c for c in _baselines.BASELINES.get(name, ()) if c.usable()]
                 if not cands:
                     continue
-                p = _params(f.spec)
-                x, g = _inputs(RATIO_N, dtype, name)
-                o, ob = _out(f, x, p), np.empty_like(x)
-                k = len(cands)
-                calls = ([lambda: f(x, out=o, **p)]
-                         + [lambda c=c: c.forward(x, o, p) for c in cands]
-                         + [lambda: f.backward(g, x=x, out=ob, **p)]
-                         + [lambda c=c: c.backward(g, x, ob, p) for c in cands])
-                with np.errstate(all="ignore"):
-                    t = _median_ns(calls)
-                cache[name, dtype] = {"forward": min(t[1:k + 1]) / t[0],
-                                      "backward": min(t[k + 2:]) / t[k + 1]}
-        return cache
+                rows[name, dtype] = _ratio_calls(f, cands, _params(f.spec),
+                                                 *_inputs(RATIO_N, dtype, name))
+                k[name, dtype] = len(cands)
+        with np.errstate(all="ignore"):
+            t = _min_ns_rounds(rows)
+        return {key: {"forward": min(t[key][1:n + 1]) / t[key][0],
+                      "backward": min(t[key][n + 2:]) / t[key][n + 1]}
+                for key, n in k.items()}
 
     def setup(self, cache, name, dtype):
         _ratio_setup(cache, (name, dtype))
@@ -204,24 +256,33 @@ def _installed(peer):
 
 
 INSTALLED_PEERS = [p for p in _peers.PEERS if _installed(p)]
+# the peers with a backward (fastact._peers: torch's autograd kernels, JAX's vjp); the others
+# compute the forward only, so their backward rows would be empty by construction
+_BACKWARD_PEERS = ("torch", "jax")
+PEER_KINDS = [f"{p} {k}" for p in INSTALLED_PEERS
+              for k in ("forward", "backward") if k == "forward" or p in _BACKWARD_PEERS]
 
 
 class PeerRatios:
     """Speedup of fastact over each installed peer (peer time / fastact time, one process,
-    n=1e5, one thread each), forward and backward (torch's autograd kernels, JAX's vjp);
-    skipped where a peer is missing, has no such operation or disagrees with fastact."""
+    n=1e5, one thread each), forward and backward.  Backward: from x where the peer has such
+    a kernel (torch's aten.threshold_backward, JAX's vjp), else from y (torch's
+    aten.sigmoid_backward and the like, against fastact's f.backward(g, y=y)).  A row is
+    skipped where the peer has no such operation or disagrees with fastact."""
 
-    params = (INSTALLED_PEERS, FUNCTIONS, DTYPES, ["forward", "backward"])
-    param_names = ["peer", "function", "dtype", "kind"]
+    params = (PEER_KINDS, FUNCTIONS, DTYPES)
+    param_names = ["peer", "function", "dtype"]
     unit = "speedup"
-    timeout = 900
+    timeout = 1800
 
     def setup_cache(self):
+        _warm_heap()
         cache = {}
         threads = fastact.get_num_threads()
         fastact.set_num_threads(1)
         try:
-            for peer in INSTALLED_PEERS:
+            for peer_kind in PEER_KINDS:
+                peer, kind = peer_kind.split()
                 try:
                     _peers.module(peer, 1)
                 except ImportError:
@@ -237,28 +298,34 @@ class PeerRatios:
                         o, ob = _out(f, x, p), np.empty_like(x)
                         with np.errstate(all="ignore"):
                             y = f(x, **p)
-                            mine = {"forward": lambda: f(x, out=o, **p),
-                                    "backward": lambda: f.backward(g, x=x, out=ob, **p)}
-                            for kind in mine:
+                            sides = [(kind, lambda: f(x, out=o, **p), lambda: f(x, **p))]
+                            if kind == "backward":
+                                sides = [("backward",
+                                          lambda: f.backward(g, x=x, out=ob, **p),
+                                          lambda: f.backward(g, x=x, **p))]
+                                if getattr(f.spec, "from_y", False):
+                                    sides.append(("backward_y",
+                                                  lambda: f.backward(g, y=y, out=ob, **p),
+                                                  lambda: f.backward(g, y=y, **p)))
+                            for peer_side, mine, want in sides:
                                 try:
-                                    call = _peers.call(peer, name, kind, x, g, y, p, 1)
-                                    want = (f(x, **p) if kind == "forward"
-                                            else f.backward(g, x=x, **p))
-                                    if call is None or not _peers.agrees(call(), want):
+                                    call = _peers.call(peer, name, peer_side, x, g, y, p, 1)
+                                    if call is None or not _peers.agrees(call(), want()):
                                         continue
                                 except Exception:  # a peer failing is a skipped row
                                     continue
-                                a, b = _median_ns([mine[kind], call])
-                                cache[peer, name, dtype, kind] = b / a
+                                a, b = _min_ns([mine, call])
+                                cache[peer_kind, name, dtype] = b / a
+                                break
         finally:
             fastact.set_num_threads(threads)
         return cache
 
-    def setup(self, cache, peer, name, dtype, kind):
-        _ratio_setup(cache, (peer, name, dtype, kind))
+    def setup(self, cache, peer_kind, name, dtype):
+        _ratio_setup(cache, (peer_kind, name, dtype))
 
-    def track_speedup(self, cache, peer, name, dtype, kind):
-        return cache[peer, name, dtype, kind]
+    def track_speedup(self, cache, peer_kind, name, dtype):
+        return cache[peer_kind, name, dtype]
 
 
 if not INSTALLED_PEERS:  # environments without peers (asv's per-commit ones): no such class
@@ -267,9 +334,10 @@ if not INSTALLED_PEERS:  # environments without peers (asv's per-commit ones): n
 
 class Memory:
     """Peak memory of f(x) (a new 32 MB array) against f(x, out=x) (none) for float64
-    n = 2^22: the difference is the output array in-place calls save."""
+    n = 2^22: the difference is the output array in-place calls save (every function but
+    glu, which has no in-place form)."""
 
-    params = (FUNCTIONS,)
+    params = (INPLACE,)
     param_names = ["function"]
 
     def setup(self, name):
@@ -281,6 +349,4 @@ class Memory:
         self.f(self.x, **self.p)
 
     def peakmem_inplace(self, name):
-        if name in ROWS and ROWS[name] == "halves":
-            raise NotImplementedError("no in-place form")
         self.f(self.x, out=self.x, **self.p)
