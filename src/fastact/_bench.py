@@ -239,8 +239,9 @@ def measure(cases, repeat, budget_ns=None, timer=time.perf_counter_ns):
     A case is a zero-argument callable or a (statement, namespace, setup) triple run by
     timeit (no call overhead added: for per-call costs; setup runs before every measurement,
     so a case can select its own threads or thresholds).  Each measurement loops for about
-    `budget_ns` (default BUDGET_NS, which --budget-ms sets).  `timer`: wall time by default;
-    time.process_time_ns for 1-thread figures on a shared machine (steal time not counted)."""
+    `budget_ns` (default BUDGET_NS, which --budget-ms sets), after three untimed warm-up
+    calls.  `timer`: wall time by default; time.process_time_ns for 1-thread figures on a
+    shared machine (steal time not counted)."""
     budget_ns = budget_ns or BUDGET_NS
     timers = [timeit.Timer("call()", globals={"call": c}, timer=timer)
               if callable(c) else
@@ -254,6 +255,10 @@ def measure(cases, repeat, budget_ns=None, timer=time.perf_counter_ns):
     samples = [[] for _ in timers]
     for _ in range(repeat):
         for t, k, s in zip(timers, loops, samples):
+            # three untimed calls first: the case's data back in cache after the other cases
+            # ran (the first call of a strided view after the others cost 5x a warm one, the
+            # second 1.3x; with a dozen calls per sample they were a third of it)
+            t.timeit(3)
             s.append(t.timeit(k) / k)
     return [statistics.median(s) for s in samples]
 
