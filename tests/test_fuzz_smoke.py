@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import fastact
+from conftest import same_bits
 
 TOOLS = pathlib.Path(__file__).resolve().parent.parent / "tools"
 
@@ -178,5 +179,47 @@ def test_periodic_with_omega_or_x_near_the_double_range_on_every_isa():
                             want = _accuracy.wide_reference(name, kind, xx, {"omega": omega})
                         err = _accuracy.ulp_error(got, want).max()
                         assert err <= 4.5, (isa, name, kind, dt, omega, err)
+    finally:
+        fastact._core.set_isa(before)
+
+
+def test_silu_at_extreme_beta_and_x_on_every_isa():
+    """Fuzz findings 8 and 9: silu with beta x beyond the double range, or beta = +-0 at
+    x = +-inf, gave NaN (inf * 0 in s (1 + beta x (1 - s))); float32 silu.grad with
+    beta = 1e308 gave 9860 at x = 1 (e^-700 times beta x); float32 silu(-0.0, beta=1e308) gave
+    NaN (beta rounds to inf in float).  The limits, then the wide reference on a grid."""
+    from fastact import _accuracy
+    spec = fastact.silu.spec
+    exact = [  # (beta, x, value, derivative), both dtypes
+        (1e308, 1e308, 1e308, 1.0), (1e308, -1e308, -0.0, -0.0), (-1e308, 1e308, 0.0, -0.0),
+        (1e308, 3e34, 3e34, 1.0), (1e308, 1.0, 1.0, 1.0), (1e308, -1.0, -0.0, -0.0),
+        (0.0, 1e308, 5e307, 0.5), (-0.0, -1e308, -5e307, 0.5), (1e308, -0.0, -0.0, 0.5),
+        (0.0, np.inf, np.inf, 0.5), (-0.0, -np.inf, -np.inf, 0.5), (1e-300, -np.inf, -0.0, 0.0),
+        (-5e-324, np.inf, 0.0, 0.0), (-1e308, -np.inf, -np.inf, 1.0)]
+    xs = np.array([1e308, -1e308, 6.1e291, -6.1e291, 3e34, -3e34, 4.6e14, -4.6e14, 1.0, -1.0,
+                   1e-300, 0.0, -0.0, 5e-324, np.inf, -np.inf])
+    before = fastact._core.get_isa()
+    try:
+        for isa in fastact._core.usable_isas():
+            fastact._core.set_isa(isa)
+            for dt in (np.float64, np.float32):
+                for beta, x, value, derivative in exact:
+                    with np.errstate(over="ignore"):
+                        xx = np.array([x], dtype=dt)
+                    if np.isinf(xx[0]) and np.isfinite(x):  # x beyond float: another case
+                        continue
+                    got = (fastact.silu(xx, beta=beta)[0], fastact.silu.grad(xx, beta=beta)[0])
+                    want = (dt(value), dt(derivative))
+                    assert same_bits(np.array(got), np.array(want)), (isa, dt, beta, x, got)
+                with np.errstate(over="ignore"):
+                    x = np.unique(xs.astype(dt))
+                for beta in (0.0, -0.0, 1e308, -1e308, 3.5e38, -3.5e38, 1.0, 5e-324, 1e-300):
+                    for kind, call in (("value", fastact.silu), ("derivative", fastact.silu.grad)):
+                        with np.errstate(all="ignore"):
+                            got = call(x, beta=beta)
+                            want = _accuracy.wide_reference("silu", kind, x, {"beta": beta})
+                        err = _accuracy.ulp_error(got, want)
+                        bound = spec.ulp[np.dtype(dt).name][kind == "derivative"] + 0.5
+                        assert err.max() <= bound, (isa, dt, kind, beta, x[err.argmax()])
     finally:
         fastact._core.set_isa(before)

@@ -21,6 +21,8 @@ CALLS = int(os.environ.get("FASTACT_LEAK_CALLS", "10000"))  # make memcheck: 100
 TRACED_SLACK = 64 * 1024
 RSS_SLACK = 4 * 1024 * 1024
 UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")  # its quarantine holds freed memory
+# make memcheck: one line per function and method (calls, traced and RSS growth) appended here
+REPORT = os.environ.get("FASTACT_LEAK_REPORT")
 
 
 def rss_bytes():
@@ -107,6 +109,9 @@ def check_no_leaks(fname, thunks, keep, warm_up=200, calls=CALLS):
         try:
             for name, t in thunks:
                 grew, rss_grew = sustained_growth(t, calls)
+                if REPORT:
+                    with open(REPORT, "a") as f:
+                        f.write(f"{fname}\t{name}\t{calls}\t{grew}\t{rss_grew}\n")
                 assert grew < TRACED_SLACK, f"{fname}: {name} leaked {grew} bytes in {calls} calls"
                 assert rss_grew < RSS_SLACK or UNDER_ASAN, f"{fname}: {name}: RSS grew {rss_grew} bytes"
         finally:

@@ -40,6 +40,11 @@ case $mode in
   *) echo "unknown mode $mode (asan or tsan)" >&2; exit 2 ;;
 esac
 [ -f "$runtime" ] || { echo "no $mode runtime for $CC ($runtime)" >&2; exit 1; }
+# libstdc++ preloaded too: the interpreter does not link it, so the runtime's __cxa_throw
+# interceptor finds no real function at start-up and aborts at the first C++ exception
+# (matplotlib's ft2font throws one on import: "CHECK failed ... real___cxa_throw")
+cxx=$($CC -print-file-name=libstdc++.so.6)
+[ -f "$cxx" ] && runtime="$runtime $cxx"
 
 # copy the sources (tracked and new files, not build products) and build in place
 mkdir -p "$dest"

@@ -398,18 +398,32 @@ def _softplus_d(x, beta, threshold):
     return np.where(bx > threshold, 1, _sigmoid_parts(bx)[0])
 
 
+def _silu_up(x, beta):
+    """Where beta x -> +inf as x -> +-inf, from beta itself (beta rounded to x's dtype may be 0
+    or inf; beta = 0 is handled by the callers)."""
+    return x > 0 if float(beta) > 0 else x < 0
+
+
 @_formula("silu", "value")
 def _silu(x, beta):
     s = _sigmoid_parts(_c(x, beta) * x)[0]
-    limit = np.where(s == 0, np.copysign(np.zeros_like(x), x), x)  # x = +-inf
-    return np.where(np.isinf(x), limit, x * s)
+    # x = +-inf: x where beta x -> +inf or beta = 0 (x / 2), else 0 with x's sign
+    up = _silu_up(x, beta) | (float(beta) == 0)
+    limit = np.where(up, x, np.copysign(np.zeros_like(x), x))
+    # x = +-0: x (sigmoid is bounded; beta x is inf * 0 when beta is beyond x's dtype)
+    return np.where(np.isinf(x), limit, np.where(x == 0, x, x * s))
 
 
 @_formula("silu", "derivative")
 def _silu_d(x, beta):
     bx = _c(x, beta) * x
     s, _ = _sigmoid_parts(bx)
-    return np.where(np.isinf(x), s, s * (1 + bx * (1 - s)))
+    # beta x beyond the dtype's range for a finite x: the limits 1 and -0 (inf * 0 in the formula)
+    body = np.where(np.isinf(bx), np.where(bx > 0, _c(x, 1), _c(x, "-0.0")),
+                    s * (1 + bx * (1 - s)))
+    # x = +-inf: the limit sigmoid(beta x): 1, 0, or 1/2 for beta = 0
+    limit = _c(x, 0.5) if float(beta) == 0 else np.where(_silu_up(x, beta), _c(x, 1), _c(x, 0))
+    return np.where(np.isinf(x), limit, body)
 
 
 _GELU_A = "0.044715"
