@@ -260,6 +260,12 @@ def test_every_method_refuses_bad_arguments(spec, method):
 # ---------------------------------------------------------------- structured functions
 
 X2 = np.ones((2, 4))
+
+
+def _channels(caller, name, shape):
+    """The refusal of a per-channel parameter of the wrong length or rank for X2."""
+    return (f"{caller}(): parameter '{name}' must be a scalar or have length 1 or 4 (the "
+            f"channels, axis 1 of x), got shape {shape}")
 # (id, call(o) with o a float64 out of shape (2, 4) full of SENTINEL, exception, exact message)
 STRUCTURED_TABLE = [
     ("axis out of range", lambda o: fastact.softmax(X2, axis=2, out=o), np.exceptions.AxisError,
@@ -282,25 +288,20 @@ STRUCTURED_TABLE = [
     ("glu out of the input's shape", lambda o: fastact.glu(X2, out=o), ValueError,
      "glu: out has shape (2, 4), but the result has shape (2, 2)"),
     ("prelu weight of the wrong length", lambda o: fastact.prelu(X2, weight=np.ones(3), out=o),
-     ValueError, "prelu(): parameter 'weight' must be a scalar or have length 1 or 4 (the "
-                 "channels, axis 1 of x), got shape (3,)"),
+     ValueError, _channels("prelu", "weight", "(3,)")),
     ("prelu weight of the wrong rank", lambda o: fastact.prelu(X2, weight=np.ones((2, 2)), out=o),
-     ValueError, "prelu(): parameter 'weight' must be a scalar or have length 1 or 4 (the "
-                 "channels, axis 1 of x), got shape (2, 2)"),
+     ValueError, _channels("prelu", "weight", "(2, 2)")),
     ("prelu weight of the wrong length (backward)",
      lambda o: fastact.prelu.backward(o, x=X2, weight=np.ones(5), out=o, param_grads=True),
-     ValueError, "prelu.backward(): parameter 'weight' must be a scalar or have length 1 or 4 "
-                 "(the channels, axis 1 of x), got shape (5,)"),
+     ValueError, _channels("prelu.backward", "weight", "(5,)")),
     ("prelu NaN weight", lambda o: fastact.prelu(X2, weight=np.nan, out=o), ValueError,
      "prelu(): parameter 'weight' contains NaN"),
     ("prelu without weight", lambda o: fastact.prelu(X2, out=o), TypeError,
      "prelu() missing required keyword argument 'weight'"),
     ("mpelu alpha of the wrong length", lambda o: fastact.mpelu(X2, alpha=np.ones(3), out=o),
-     ValueError, "mpelu(): parameter 'alpha' must be a scalar or have length 1 or 4 (the "
-                 "channels, axis 1 of x), got shape (3,)"),
+     ValueError, _channels("mpelu", "alpha", "(3,)")),
     ("mpelu beta of the wrong length", lambda o: fastact.mpelu.grad(X2, beta=np.ones(7), out=o),
-     ValueError, "mpelu.grad(): parameter 'beta' must be a scalar or have length 1 or 4 (the "
-                 "channels, axis 1 of x), got shape (7,)"),
+     ValueError, _channels("mpelu.grad", "beta", "(7,)")),
     ("rrelu lower > upper", lambda o: fastact.rrelu(X2, lower=0.5, upper=0.1, out=o), ValueError,
      "rrelu(): lower must be less than or equal to upper (got lower=0.5, upper=0.1)"),
     ("rrelu slopes of another shape",

@@ -127,6 +127,26 @@ def test_float16_is_the_float32_result_rounded_once(isa):
             assert same_bits(f.backward(g16, x=x16, **p), want), spec.name
 
 
+def test_float16_tails_are_the_float32_result_rounded_once(isa):
+    """Lengths that are not a multiple of the 16-bit loops' 16-element chunks: the last chunk
+    runs padded with zeros and only its own elements are written (edge values in the tail)."""
+    edge = np.array([np.nan, -np.inf, np.inf, -0.0, 0.0, 6e-8, -6e-8, 65504, -65504, 3, -3, 0.5,
+                     -0.5, 1e-3, 20, -20, 6.1e-5], np.float16)
+    with np.errstate(all="ignore"):
+        for spec in SPECS:
+            f = fastact.get(spec.name)
+            p = params_for(spec)
+            for n in (1, 7, 15, 17, 31, 33):
+                x16 = np.resize(edge, n)[::-1].copy()
+                g16 = np.resize(edge[::-1], n).copy()
+                out = np.full(n + 1, 7.0, np.float16)  # one element past the end stays untouched
+                f(x16, out=out[:n], **p)
+                assert same_bits(out[:n], f16_reference(f, x16, **p)), (spec.name, n)
+                assert out[n] == 7.0, (spec.name, n)
+                want = f.backward(g16.astype(np.float32), x=x16.astype(np.float32), **p)
+                assert same_bits(f.backward(g16, x=x16, **p), want.astype(np.float16)), (spec.name, n)
+
+
 def test_float16_narrowing_of_every_float32_class(isa):
     """The kernels' own float32 -> float16 rounding against NumPy's: hardtanh(inf) is max_val
     converted to float32 and stored as float16, so max_val walks the float32 classes (random,
