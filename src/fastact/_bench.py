@@ -24,8 +24,9 @@ is left out ("-").  Each row then gets its bound: the looser of 0.8x the fastest
 and peers, and 1.1x the copy; "ok" when fastact is within it.  --markdown PATH writes that
 table (docs/performance.md) with the machine and the command.
 
-Every time is the median of --repeat measurements, each an inner loop of a few ms, the sides
-of a ratio interleaved in the same process so that machine noise hits both.  Progress goes to
+Every time is the median of --repeat measurements, each an inner loop of a few ms after three
+untimed warm-up calls, the sides of a ratio interleaved in the same process so that machine
+noise hits both.  Progress goes to
 stderr.  --plot FILE draws the speedups as a bar chart (needs matplotlib).  Then the per-call
 cost at n=16 (float32, out= given) against np.tanh(x, out=o), NumPy's own ufunc overhead,
 and the layouts table: sigmoid on views of a 1000x500 float32 array (row slice, every other
