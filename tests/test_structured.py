@@ -78,6 +78,24 @@ def test_long_rows_accuracy(name, dtype):
     assert err.max() <= STRUCTURED_BY_NAME[name].ulp[dtype.name][0], float(err.max())
 
 
+@pytest.mark.parametrize("name", AXIS_FNS)
+def test_axis_values_offset_rows(isa, name, dtype):
+    """Rows far from 0 on both sides of the kernel's switch of shift (float32: |max| = 208,
+    float64: 1492) and spread wide enough to flush terms to 0: within the bound, same bits as
+    the columns, and shift-invariant where the shift is exact (log_softmax: x - max)."""
+    f = fastact.get(name)
+    bound = STRUCTURED_BY_NAME[name].ulp[dtype.name][0]
+    offsets = [-1e4, -1500.0, -300.0, -208.0, -207.5, -60.0, 0.0, 60.0, 207.5, 208.0, 300.0,
+               1491.5, 1500.0, 1e4]
+    for scale in (3.0, 40.0):
+        x = rows(dtype, (len(offsets), 37), seed=11, scale=scale) + np.array(offsets, dtype)[:, None]
+        got = f(x)
+        err = ulps(got, getattr(sref, name)(wide(x)))
+        assert err.max() <= bound, (scale, float(err.max()), offsets[int(err.max(1).argmax())])
+        assert same_bits(got, f(np.asfortranarray(x), axis=1))
+        assert same_bits(got.T, f(np.ascontiguousarray(x.T), axis=0))
+
+
 def test_log_softmax_dominant_element(dtype):
     """log_softmax of the dominant element is -log1p(tiny): full relative accuracy."""
     for tail in (-10.0, -30.0, -60.0, -100.0):
