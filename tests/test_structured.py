@@ -593,6 +593,29 @@ def test_rrelu_training(isa, dtype, threads):
     assert fastact.rrelu.backward(gg, x=x, slopes=s, out=gg) is gg and same_bits(gg, want)
 
 
+def test_rrelu_slopes_are_uniform(isa, dtype):
+    """The drawn slopes are U(lower, upper): inside [lower, upper] exactly, and a
+    Kolmogorov-Smirnov test on 10^5 draws (fixed seeds) does not reject uniformity; neighbouring
+    elements (the two halves of one hash) are uncorrelated.  lower = 0 runs the kernel's guarded
+    loop (0 * -inf: 0), which must agree with the reference."""
+    stats = pytest.importorskip("scipy.stats")
+    x = -np.ones(100_000, dtype)
+    for lower, upper, seed in ((1 / 8, 1 / 3, 3), (0.0, 1.0, 4), (0.25, 0.2500001, 5)):
+        s = np.empty_like(x)
+        fastact.rrelu(x, training=True, lower=lower, upper=upper, generator=seed, slopes=s)
+        assert s.min() >= dtype.type(lower) and s.max() <= dtype.type(upper), (lower, upper)
+        if upper - lower > 1e-3:
+            assert stats.kstest(s, stats.uniform(lower, upper - lower).cdf).pvalue > 1e-3, (lower, upper)
+            assert abs(np.corrcoef(s[0::2], s[1::2])[0, 1]) < 0.02
+    x = rows(dtype, (7, 301), seed=26)
+    x[0, :len(SPECIAL)] = SPECIAL
+    s = np.empty_like(x)
+    with np.errstate(all="ignore"):
+        y = fastact.rrelu(x, training=True, lower=0.0, upper=0.5, generator=8, slopes=s)
+    assert same_bits(s, sref.rrelu_slopes(x.shape, fastact._core._stream_key(8), 0.0, 0.5, dtype))
+    assert same_bits(y, fastact.rrelu.reference(x, slopes=s))
+
+
 def test_rrelu_narrower_slopes_are_the_ones_used(dtype):
     """Fuzz finding: slopes= of a narrower dtype received rounded slopes while y used the
     unrounded ones, so backward(slopes=) and the reference disagreed with the forward."""
