@@ -596,8 +596,8 @@ def test_rrelu_training(isa, dtype, threads):
 def test_rrelu_slopes_are_uniform(isa, dtype):
     """The drawn slopes are U(lower, upper): inside [lower, upper] exactly, and a
     Kolmogorov-Smirnov test on 10^5 draws (fixed seeds) does not reject uniformity; neighbouring
-    elements (the two halves of one hash) are uncorrelated.  lower = 0 runs the kernel's guarded
-    loop (0 * -inf: 0), which must agree with the reference."""
+    elements are uncorrelated.  lower = 0 runs the kernel's guarded loop (0 * -inf: 0), which
+    must agree with the reference."""
     stats = pytest.importorskip("scipy.stats")
     x = -np.ones(100_000, dtype)
     for lower, upper, seed in ((1 / 8, 1 / 3, 3), (0.0, 1.0, 4), (0.25, 0.2500001, 5)):

@@ -234,23 +234,26 @@ def mpelu_backward(g, x, alpha=1.0, beta=1.0):
 
 # ---------------------------------------------------------------- rrelu
 
-def _mix64(z):
-    """SplitMix64's output function (uint64 arrays, wrapping)."""
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+def _mix32(h):
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x21F0AAAD)
+    h = h ^ (h >> np.uint32(15))
+    h = h * np.uint32(0x735A2D97)
+    return h ^ (h >> np.uint32(15))
 
 
 def rrelu_slopes(shape, key, lower, upper, dtype):
     """The slopes rrelu draws in training for stream key `key` (a uint64): U(lower, upper) from
-    32-bit word i of the keyed SplitMix64 stream, the low then the high half of
-    mix64(key + (i >> 1) * 0x9E3779B97F4A7C15) (the same stream as the C kernel)."""
+    a keyed hash of each element's C-order index (the same stream as the C kernel)."""
     dtype = np.dtype(dtype)
     n = int(np.prod(shape))
-    p = np.arange((n + 1) // 2, dtype=np.uint64)
+    i = np.arange(n, dtype=np.uint64)
+    key = np.uint64(key)
+    lo = (i & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    hi = (i >> np.uint64(32)).astype(np.uint32)
     with np.errstate(over="ignore"):
-        z = _mix64(np.uint64(key) + p * np.uint64(0x9E3779B97F4A7C15))
-    h = np.stack([z & np.uint64(0xFFFFFFFF), z >> np.uint64(32)], 1).reshape(-1)[:n].astype(np.uint32)
+        h = _mix32(_mix32(lo ^ np.uint32(int(key) & 0xFFFFFFFF))
+                   ^ np.uint32(int(key) >> 32) ^ (hi * np.uint32(0x9E3779B9)))
     if dtype.itemsize == 4:
         u = (h >> np.uint32(8)).astype(np.float32) * np.float32(2.0 ** -24)
     else:
