@@ -551,7 +551,7 @@ def test_rrelu_eval_is_leaky_relu(isa, dtype):
     # float32: products that land on a float tie when rounded through double (subnormal x
     # with slope 0.01, where a plain double product rounds twice)
     x[20:30] = (-np.arange(10250, 10260) * 2.0**-149).astype(dtype) if dtype == np.float32 else -1.0
-    for lo, up in ((1 / 8, 1 / 3), (0.0, 0.0), (0.2, 0.2), (0.005, 0.015)):
+    for lo, up in ((1 / 8, 1 / 3), (0.0, 0.0), (0.2, 0.2), (0.005, 0.015), (-0.5, -0.25)):
         slope = 0.5 * (lo + up)
         with np.errstate(all="ignore"):
             want = np.where(x >= 0, x, fastact.leaky_relu(x, negative_slope=slope))
