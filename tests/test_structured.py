@@ -78,6 +78,24 @@ def test_long_rows_accuracy(name, dtype):
     assert err.max() <= STRUCTURED_BY_NAME[name].ulp[dtype.name][0], float(err.max())
 
 
+@pytest.mark.parametrize("name", AXIS_FNS)
+def test_axis_values_offset_rows(isa, name, dtype):
+    """Rows far from 0 on both sides of the kernel's switch of shift (float32: |max| = 208,
+    float64: 1492) and spread wide enough to flush terms to 0: within the bound, same bits as
+    the columns, and shift-invariant where the shift is exact (log_softmax: x - max)."""
+    f = fastact.get(name)
+    bound = STRUCTURED_BY_NAME[name].ulp[dtype.name][0]
+    offsets = [-1e4, -1500.0, -300.0, -208.0, -207.5, -60.0, 0.0, 60.0, 207.5, 208.0, 300.0,
+               1491.5, 1500.0, 1e4]
+    for scale in (3.0, 40.0):
+        x = rows(dtype, (len(offsets), 37), seed=11, scale=scale) + np.array(offsets, dtype)[:, None]
+        got = f(x)
+        err = ulps(got, getattr(sref, name)(wide(x)))
+        assert err.max() <= bound, (scale, float(err.max()), offsets[int(err.max(1).argmax())])
+        assert same_bits(got, f(np.asfortranarray(x), axis=1))
+        assert same_bits(got.T, f(np.ascontiguousarray(x.T), axis=0))
+
+
 def test_log_softmax_dominant_element(dtype):
     """log_softmax of the dominant element is -log1p(tiny): full relative accuracy."""
     for tail in (-10.0, -30.0, -60.0, -100.0):
@@ -533,7 +551,7 @@ def test_rrelu_eval_is_leaky_relu(isa, dtype):
     # float32: products that land on a float tie when rounded through double (subnormal x
     # with slope 0.01, where a plain double product rounds twice)
     x[20:30] = (-np.arange(10250, 10260) * 2.0**-149).astype(dtype) if dtype == np.float32 else -1.0
-    for lo, up in ((1 / 8, 1 / 3), (0.0, 0.0), (0.2, 0.2), (0.005, 0.015)):
+    for lo, up in ((1 / 8, 1 / 3), (0.0, 0.0), (0.2, 0.2), (0.005, 0.015), (-0.5, -0.25)):
         slope = 0.5 * (lo + up)
         with np.errstate(all="ignore"):
             want = np.where(x >= 0, x, fastact.leaky_relu(x, negative_slope=slope))
@@ -573,6 +591,29 @@ def test_rrelu_training(isa, dtype, threads):
     assert same_bits(fastact.rrelu.grad(x, slopes=s), fastact.rrelu.reference_grad(x, slopes=s))
     gg = g.copy()
     assert fastact.rrelu.backward(gg, x=x, slopes=s, out=gg) is gg and same_bits(gg, want)
+
+
+def test_rrelu_slopes_are_uniform(isa, dtype):
+    """The drawn slopes are U(lower, upper): inside [lower, upper] exactly, and a
+    Kolmogorov-Smirnov test on 10^5 draws (fixed seeds) does not reject uniformity; neighbouring
+    elements are uncorrelated.  lower = 0 runs the kernel's guarded loop (0 * -inf: 0), which
+    must agree with the reference."""
+    stats = pytest.importorskip("scipy.stats")
+    x = -np.ones(100_000, dtype)
+    for lower, upper, seed in ((1 / 8, 1 / 3, 3), (0.0, 1.0, 4), (0.25, 0.2500001, 5)):
+        s = np.empty_like(x)
+        fastact.rrelu(x, training=True, lower=lower, upper=upper, generator=seed, slopes=s)
+        assert s.min() >= dtype.type(lower) and s.max() <= dtype.type(upper), (lower, upper)
+        if upper - lower > 1e-3:
+            assert stats.kstest(s, stats.uniform(lower, upper - lower).cdf).pvalue > 1e-3, (lower, upper)
+            assert abs(np.corrcoef(s[0::2], s[1::2])[0, 1]) < 0.02
+    x = rows(dtype, (7, 301), seed=26)
+    x[0, :len(SPECIAL)] = SPECIAL
+    s = np.empty_like(x)
+    with np.errstate(all="ignore"):
+        y = fastact.rrelu(x, training=True, lower=0.0, upper=0.5, generator=8, slopes=s)
+    assert same_bits(s, sref.rrelu_slopes(x.shape, fastact._core._stream_key(8), 0.0, 0.5, dtype))
+    assert same_bits(y, fastact.rrelu.reference(x, slopes=s))
 
 
 def test_rrelu_narrower_slopes_are_the_ones_used(dtype):

@@ -3,8 +3,8 @@ FA_SMX_EXP_Q_F32/_F64), fitted here with mpmath so that nothing is copied.
 
     python tools/fit_softmax_exp.py
 
-e^r = 1 + r + r^2 q(r) on the reduced range |r| <= ln2/2 (plus the folded rounding error of
-x - max, below 2^-16): q interpolated at Chebyshev nodes (near-minimax), degree 4 for float32
+e^r = 1 + r + r^2 q(r) on the reduced range |r| <= ln2/2 plus 2^-16 (float64: the folded
+rounding error of x - max; float32: n from x log2(e) rounded, |x| < 320): q interpolated at Chebyshev nodes (near-minimax), degree 4 for float32
 (e^r of degree 6) and 9 for float64 (degree 11).  Printed with the max relative error of
 1 + r + r^2 q(r) with the rounded coefficients, in exact arithmetic.
 """

@@ -1,6 +1,7 @@
 """Noise-robust cross-check of `python -m fastact bench-structured` on a loaded machine: the
 same cases and peers, each side timed as the minimum of 5 rounds of 5 calls (interleaved), so
-time stolen by other processes inflates no ratio.  One thread; run it pinned:
+time stolen by other processes inflates no ratio; then prelu, rrelu and leaky_relu (rrelu's
+eval formula) at n = 2^20 against a copy, timed the same way.  One thread; run it pinned:
 
     taskset -c 1 .venv/bin/python tools/structured_min_ratios.py
 """
@@ -53,6 +54,27 @@ def main():
                 if "last" in ns:
                     line += f", /last {ns['fastact'] / ns['last']:.2f}"
                 print(line)
+    for dt in (np.float32, np.float64):
+        x = (rng.standard_normal(bs.N_ELEMENTWISE) * 4).astype(dt)
+        o, s = np.empty_like(x), np.empty_like(x)
+        cases = {
+            "copy": lambda: np.copyto(o, x),
+            "prelu 1-D": lambda: fastact.prelu(x, out=o, weight=0.25),
+            "leaky_relu (slope 0.2292)": lambda: fastact.leaky_relu(
+                x, out=o, negative_slope=(1 / 8 + 1 / 3) / 2),
+            "rrelu eval": lambda: fastact.rrelu(x, out=o),
+            "rrelu training": lambda: fastact.rrelu(x, out=o, training=True, generator=1),
+            "rrelu training, slopes=": lambda: fastact.rrelu(x, out=o, training=True,
+                                                             generator=1, slopes=s),
+        }
+        best = {k: float("inf") for k in cases}
+        for _ in range(5):
+            for k, call in cases.items():
+                best[k] = min(best[k], fastest(call))
+        for k in cases:
+            if k != "copy":
+                print(f"{np.dtype(dt).name:8} {k:26} n=2^20: fastact "
+                      f"{best[k] / x.size * 1e9:.3f} ns/el, /copy {best[k] / best['copy']:.2f}")
 
 
 if __name__ == "__main__":
