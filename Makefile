@@ -153,7 +153,7 @@ fuzz: $(BUILT) $(VENV)/.atheris-stamp
 # the extension built with ASan+UBSan / TSan, driven by pytest (tools/sanitize_ext.sh): the
 # whole suite (asan) or the threaded tests (tsan); sanitize-ci is the fast subset `make test` runs
 asan: $(DEPS)
-	bash tools/sanitize_ext.sh asan tests -q -x -p no:cacheprovider -m "not slow"
+	bash tools/sanitize_ext.sh asan tests -q -rs -p no:cacheprovider -m "not slow" --durations=15
 
 tsan: $(DEPS)
 	bash tools/sanitize_ext.sh tsan

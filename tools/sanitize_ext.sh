@@ -66,6 +66,8 @@ norand=()
 if command -v setarch >/dev/null && setarch "$(uname -m)" -R true 2>/dev/null; then
   norand=(setarch "$(uname -m)" -R)
 fi
+# the tests thin their large samples and loop counts under a sanitizer (tests/conftest.py)
+export FASTACT_SANITIZER=$mode
 export PYTHONPATH=$root/$dest/src${PYTHONPATH:+:$PYTHONPATH}
 LD_PRELOAD=$runtime "${norand[@]}" "$root/$PY" -c \
   "import fastact, sys; f = fastact.__file__; sys.exit(0 if f.startswith('$root/$dest/') else 'not the sanitized build: ' + f)"
