@@ -11,7 +11,11 @@ arithmetic-bound (what two cores give).
                               [--no-pin]                                  (make bench-gil)
 
 Speedup = time(one thread, 2k calls) / time(two threads, k calls each); medians of repeats; k
-makes about --window seconds of calls.
+makes about --window seconds of calls.  "cpu 2/1": the CPU time a call takes on each of two
+threads running at once over the CPU time it takes alone (time.thread_time): above 1 the two
+cores slow each other down (shared memory bandwidth or cache, a lower clock), which caps the
+speedup at 2 / that; a speedup below that cap is time the threads were not running (another
+job had the core).
 The two threads are pinned to two different cores (the one-thread run to the first of them)
 unless --no-pin.  The load average before and after is printed: on a shared machine another
 job takes a core away and the speedups fall with it.
@@ -40,28 +44,32 @@ def pin(core):
 
 
 def timed_pair(call_a, call_b, calls, cores):
-    """(seconds for one thread doing both call lists, seconds for two threads, one each)."""
+    """(wall seconds of one thread doing both call lists, wall seconds of two threads, one list
+    each, CPU seconds the one thread used, CPU seconds the two threads used)."""
     result = {}
 
     def serial():
         pin(cores[0])
-        t0 = time.perf_counter()
+        c0, t0 = time.thread_time(), time.perf_counter()
         for _ in range(calls):
             call_a()
             call_b()
-        result["serial"] = time.perf_counter() - t0
+        result["serial"] = (time.perf_counter() - t0, time.thread_time() - c0)
 
     t = threading.Thread(target=serial)  # a thread of its own, so pinning it pins nothing else
     t.start()
     t.join()
 
     start = threading.Barrier(3)
+    cpu = []
 
     def run(call, core):
         pin(core)
         start.wait()
+        c0 = time.thread_time()
         for _ in range(calls):
             call()
+        cpu.append(time.thread_time() - c0)
 
     ts = [threading.Thread(target=run, args=(c, k)) for c, k in zip((call_a, call_b), cores)]
     for t in ts:
@@ -70,7 +78,8 @@ def timed_pair(call_a, call_b, calls, cores):
     t0 = time.perf_counter()
     for t in ts:
         t.join()
-    return result["serial"], time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    return result["serial"][0], wall, result["serial"][1], sum(cpu)
 
 
 def python_progress(call, seconds=1.0):
@@ -125,12 +134,15 @@ def measure(rows, n, dtype, repeats, window, cores):
         pairs.append((label, a, b, calls))
     ratios = {p[0]: [] for p in pairs}
     serial = {p[0]: [] for p in pairs}
+    inflation = {p[0]: [] for p in pairs}
     for _ in range(repeats):
         for label, a, b, calls in pairs:
-            s, p = timed_pair(a, b, calls, cores)
+            s, p, cpu_s, cpu_p = timed_pair(a, b, calls, cores)
             ratios[label].append(s / p)
             serial[label].append(s / (2 * calls * n) * 1e9)
-    return {p[0]: (statistics.median(serial[p[0]]), ratios[p[0]], p[3]) for p in pairs}
+            inflation[label].append(cpu_p / cpu_s)
+    return {p[0]: (statistics.median(serial[p[0]]), ratios[p[0]], p[3],
+                   statistics.median(inflation[p[0]])) for p in pairs}
 
 
 def main(argv=None):
@@ -164,14 +176,16 @@ def main(argv=None):
         for i, n in enumerate(args.n):
             res = measure(rows, n, dtype, args.repeats, args.window, cores)
             print(f"\nn = {n}: one thread's ns/element and GB/s (x read + out written), calls "
-                  f"per thread per repeat, speedup of two threads")
-            print(f"{'call':<34} {'ns/elem':>8} {'GB/s':>6} {'calls':>6} {'speedup':>8}   range")
+                  f"per thread per repeat, CPU time per call of two threads over one's, speedup "
+                  f"of two threads")
+            print(f"{'call':<34} {'ns/elem':>8} {'GB/s':>6} {'calls':>6} {'cpu 2/1':>8} "
+                  f"{'speedup':>8}   range")
             for label, _, control in rows:
-                ns, r, calls = res[label]
+                ns, r, calls, infl = res[label]
                 med = statistics.median(r)
                 gbs = 2 * dtype.itemsize / ns
-                print(f"{label:<34} {ns:>8.3f} {gbs:>6.1f} {calls:>6} {med:>7.2f}x   "
-                      f"[{min(r):.2f}, {max(r):.2f}]")
+                print(f"{label:<34} {ns:>8.3f} {gbs:>6.1f} {calls:>6} {infl:>7.2f}x {med:>7.2f}x"
+                      f"   [{min(r):.2f}, {max(r):.2f}]")
                 if i == 0 and not control:
                     worst = med if worst is None else min(worst, med)
     print("\nload average after: " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
