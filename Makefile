@@ -164,7 +164,7 @@ sanitize-ci: $(DEPS)
 	FASTACT_CONCURRENCY_ROUNDS=1 bash tools/sanitize_ext.sh tsan tests/test_concurrency.py \
 		-q -x -p no:cacheprovider
 
-# 10^5 calls of every method of every function: no leak, refcounts unchanged (a few minutes;
+# 10^5 calls of every method of every function: no leak, refcounts unchanged (~25 minutes;
 # build/memcheck.tsv: function, call, calls, traced and RSS growth in bytes, method)
 memcheck: $(BUILT)
 	mkdir -p build && rm -f build/memcheck.tsv
