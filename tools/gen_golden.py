@@ -14,7 +14,9 @@ Conventions:
   (negative_slope=0.01 is the double nearest 0.01); the spec's fixed constants (selu's alpha and
   scale, gelu's sqrt(2/pi) and 0.044715) are taken at their stated decimal values;
 - at a kink the derivative takes the spec's (PyTorch's) value;
-- inputs are finite (infinities and NaN are tested against the references elsewhere).
+- inputs are finite (infinities and NaN are tested against the references elsewhere);
+- around every simple zero of f' in [-4, 4] (silu', gelu', mish', sin', cos'), where the
+  derivative formulas cancel, the five float32 values nearest it.
 
 Usage: python tools/gen_golden.py [-o tests/data/golden.json]   (needs mpmath; ~1 minute)
 """
@@ -251,7 +253,26 @@ def inputs(name, params):
         s = f32(s)
         xs.add(s)
         xs.update(_neighbours(s) if s != 0 else [2.0 ** -149, -(2.0 ** -149)])
+    for r in _derivative_zeros(name, params):  # where derivative formulas cancel
+        near = {f32(r)}
+        for _ in range(2):
+            near |= {w for v in near for w in _neighbours(v)}
+        xs.update(near)
     return sorted(xs)
+
+
+def _derivative_zeros(name, params, lo=-4, hi=4, step=mp.mpf(1) / 32):
+    """The simple zeros of f' in [lo, hi] (sign changes on a grid, then refined)."""
+    if name not in M:
+        return []
+    d = M[name][1]
+    kw = {k: (v if isinstance(v, str) else mp.mpf(v)) for k, v in params.items()}
+    with mp.workdps(30):
+        grid = [lo + k * step for k in range(int((hi - lo) / step) + 1)]
+        vals = [d(mp.mpf(x), **kw) for x in grid]
+        roots = [mp.findroot(lambda t: d(t, **kw), (grid[k], grid[k + 1]), solver="anderson")
+                 for k in range(len(grid) - 1) if vals[k] * vals[k + 1] < 0]
+    return [float(r) for r in roots]
 
 
 def evaluate(name, params, x):

