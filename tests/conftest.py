@@ -10,6 +10,17 @@ import fastact
 from fastact import _core
 from fastact._registry import SPECS
 
+# tools/sanitize_ext.sh (make asan, make tsan, make sanitize-ci) sets FASTACT_SANITIZER to the
+# sanitizer's name: the tests then thin their large samples and loop counts (under_sanitizer),
+# still calling every function, method, dtype and ISA path they call otherwise
+SANITIZER = os.environ.get("FASTACT_SANITIZER", "")
+
+
+def under_sanitizer(normal, sanitized):
+    """`sanitized` in a sanitizer build's run, else `normal`."""
+    return sanitized if SANITIZER else normal
+
+
 ISAS = _core.usable_isas()
 SPEC_IDS = [s.name for s in SPECS]
 DTYPES = [np.float32, np.float64]
