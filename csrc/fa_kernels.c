@@ -9,6 +9,7 @@
  */
 #include "fastact.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
