@@ -50,6 +50,29 @@ def ulp_of(ref: np.ndarray, dtype) -> np.ndarray:
     return np.ldexp(wide.type(1), e - 1 - info.nmant)
 
 
+# float32 results: 1/spacing at |ref| straight from ref's float64 exponent bits E (biased, in
+# place): the spacing is 2^(e - 23) with e = E - 1023 clamped to [-126, 127] (subnormal spacing
+# below, the largest finite's above, inf and NaN included), so 1/spacing is the double with
+# biased exponent 2046 + 23 - E, one unsigned subtraction.  Multiplying by a power of two is
+# exact, as the division was: the errors are bit-identical to |g - ref| / ulp_of(...).
+_F32 = np.finfo(np.float32)
+_EXP_BITS = np.uint64(0x7FF << 52)
+_E_LO = np.uint64((_F32.minexp + 1023) << 52)
+_E_HI = np.uint64((_F32.maxexp - 1 + 1023) << 52)
+_INV_ULP_BASE = np.uint64((2046 + _F32.nmant) << 52)
+
+
+def _ulp_error_f32(got, ref):
+    """|got - ref| * (1/spacing of float32 at ref): float32 got, float64 ref; 7 passes, two
+    temporaries.  NaN or inf where got or ref is not finite (ulp_error judges those)."""
+    inv = np.bitwise_and(ref.view(np.uint64), _EXP_BITS)
+    np.clip(inv, _E_LO, _E_HI, out=inv)
+    np.subtract(_INV_ULP_BASE, inv, out=inv)
+    err = np.subtract(got, ref, dtype=np.float64)
+    np.abs(err, out=err)
+    return np.multiply(err, inv.view(np.float64), out=err)
+
+
 def ulp_error(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """|got - ref| in ULPs of got's dtype at ref.  NaN/inf agreement counts as 0, disagreement
     as inf.  For a ref beyond the dtype's range the spacing at the largest finite is used."""
@@ -57,13 +80,15 @@ def ulp_error(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
     wide = _wide_dtype(got.dtype)
     ref = np.asarray(ref).astype(wide, copy=False)
     info = np.finfo(got.dtype)
-    g = got.astype(wide)
-    big = wide.type(info.max)
     with np.errstate(invalid="ignore", over="ignore"):
-        err = np.asarray(np.abs(g - ref) / ulp_of(np.clip(ref, -big, big), got.dtype))  # 0-d too
-        special = ~np.isfinite(err)
-        if special.any():  # NaN and inf agreement, only where there is any to judge
-            gs, rs = g[special], ref[special]
+        if got.dtype == np.float32 and got.ndim and got.shape == ref.shape:
+            err = _ulp_error_f32(got, ref)
+        else:
+            big = wide.type(info.max)
+            err = np.asarray(np.abs(got.astype(wide) - ref) / ulp_of(np.clip(ref, -big, big), got.dtype))
+        if err.size and not np.isfinite(err.max()):  # max propagates NaN: one cheap pass
+            special = ~np.isfinite(err)  # NaN and inf agreement, only where there is any to judge
+            gs, rs = got[special].astype(wide), ref[special]
             both_nan = np.isnan(gs) & np.isnan(rs)
             same_inf = np.isinf(gs) & np.isinf(rs) & (np.sign(gs) == np.sign(rs))
             # a finite ref that rounds to inf in got's dtype: inf is the right answer
