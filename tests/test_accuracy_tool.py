@@ -52,3 +52,54 @@ def test_ulp_error_float32_matches_spacing_formula():
     want = np.abs(g.astype(np.float64) - ref) / _accuracy.ulp_of(
         np.clip(ref, -F32.max, F32.max), np.float32)
     assert np.array_equal(_accuracy.ulp_error(g, ref), want)
+
+
+def test_chunks_merge_in_input_order():
+    """Results of chunks merged in order equal the Result of the whole array: the first max
+    (ties included: -0.0 before +0.0, both 2 ulp off) and the first mismatch, whatever the
+    chunking."""
+    from fastact._registry import BY_NAME
+
+    x = np.linspace(-3, 3, 1000, dtype=np.float32)
+    x[[100, 400]] = [-0.0, 0.0]  # sigmoid(+-0) = 0.5 exactly: equal errors
+    for name, bad in (("sigmoid", [100, 400]), ("relu", [250, 260, 700])):
+        spec = BY_NAME[name]
+        # correctly rounded (within 0.5 ulp), then 2 ulp up at `bad`
+        got = _accuracy.wide_reference(name, "value", x, {}).astype(np.float32)
+        for _ in range(2):
+            got[bad] = np.nextafter(got[bad], np.float32(np.inf))
+        whole = _accuracy.Result.of_chunk(spec, got, x, "value", {})
+        for size in (1, 7, 333, 1000):
+            merged = _accuracy.Result()
+            for i in range(0, x.size, size):
+                merged.merge(_accuracy.Result.of_chunk(spec, got[i:i + size], x[i:i + size],
+                                                       "value", {}))
+            assert repr((merged.worst, merged.at, merged.mismatches, merged.count)) == \
+                repr((whole.worst, whole.at, whole.mismatches, whole.count))
+        if spec.exact:
+            assert whole.mismatches == 3 and whole.at == x[bad[0]]
+        else:
+            assert whole.worst == 2.0 and repr(whole.at) == "-0.0"
+
+
+def test_threaded_sweep_is_deterministic():
+    """Any number of worker threads gives the same table (the float32 sample: 1M inputs), and
+    the progress callback climbs to 1."""
+    seen = []
+    one = _accuracy.measure_both("sigmoid", "float32", progress=seen.append)
+    three = _accuracy.measure_both("sigmoid", "float32", jobs=3)
+    for m in _accuracy.MODES:
+        assert vars(one[m]) == vars(three[m])
+        assert one[m].count == _accuracy.input_count("float32")
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) > 10
+
+
+def test_cli_jobs_option(capsys):
+    from fastact.__main__ import main
+
+    assert main(["accuracy", "--no-progress", "--jobs", "2", "--dtype", "float32", "relu"]) == 0
+    out = capsys.readouterr().out
+    assert "relu" in out and "derivative" in out
+    with pytest.raises(SystemExit):
+        main(["accuracy", "--jobs", "0", "relu"])
+    assert "--jobs must be at least 1" in capsys.readouterr().err

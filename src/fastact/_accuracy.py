@@ -13,7 +13,9 @@ change regime).  ``ci_inputs`` is the fixed subset the tests run on every ISA pa
 """
 from __future__ import annotations
 
+import collections
 import datetime
+import functools
 import os
 import platform
 import sys
@@ -138,27 +140,40 @@ def edge_grid(dtype):
             for lo, hi in ((-120, 120), (-1, 1), (-1e-3, 1e-3), tail)]
 
 
-def sample_inputs(dtype, exhaustive=False, chunk=CHUNK):
-    """Yield arrays of inputs (see the module docstring)."""
+def _bit_patterns(start, stop, step):
+    return np.arange(start, stop, step, dtype=np.uint64).astype(np.uint32).view(np.float32)
+
+
+def _input_chunks(dtype, exhaustive=False, chunk=CHUNK):
+    """Zero-argument callables making the input arrays of `sample_inputs`, in order: the
+    float32 bit patterns are made by whoever calls them (a worker thread); the float64 random
+    patterns are drawn here, in order, so that they do not depend on the number of workers."""
     dtype = np.dtype(dtype)
     if dtype == np.float32:
         step = 1 if exhaustive else 4099
         for start in range(0, 1 << 32, chunk * step):
-            stop = min(start + chunk * step, 1 << 32)
-            yield np.arange(start, stop, step, dtype=np.uint64).astype(np.uint32).view(np.float32)
+            yield functools.partial(_bit_patterns, start, min(start + chunk * step, 1 << 32), step)
     else:
         rng = np.random.default_rng(20261124)
         total = EXHAUSTIVE_F64_SAMPLES if exhaustive else SAMPLE_F64
         for start in range(0, total, chunk):
             n = min(chunk, total - start)
-            yield rng.integers(0, 1 << 64, size=n, dtype=np.uint64, endpoint=False).view(np.float64)
-    yield from edge_grid(dtype)
+            x = rng.integers(0, 1 << 64, size=n, dtype=np.uint64, endpoint=False).view(np.float64)
+            yield functools.partial(np.asarray, x)
+    for x in edge_grid(dtype):
+        yield functools.partial(np.asarray, x)
+
+
+def sample_inputs(dtype, exhaustive=False, chunk=CHUNK):
+    """Yield arrays of inputs (see the module docstring)."""
+    for make in _input_chunks(dtype, exhaustive, chunk):
+        yield make()
 
 
 def input_count(dtype, exhaustive=False):
     grid = 4 << 18
     if np.dtype(dtype) == np.float32:
-        return (1 << 32) // (1 if exhaustive else 4099) + grid
+        return -(-(1 << 32) // (1 if exhaustive else 4099)) + grid  # ceil: arange's count
     return (EXHAUSTIVE_F64_SAMPLES if exhaustive else SAMPLE_F64) + grid
 
 
@@ -177,26 +192,44 @@ def ci_inputs(dtype):
 class Result:
     """The outcome for one function, dtype and mode: max ULP error (smooth functions) or the
     number of inputs that differ from the reference (exact functions), where, and how many
-    inputs were checked."""
+    inputs were checked.  `at` is the first input, in input order, where the max (or the first
+    mismatch) occurs, whatever the chunking and the number of workers."""
 
     def __init__(self):
         self.worst, self.at, self.mismatches, self.count = -1.0, None, 0, 0
 
-    def add(self, spec, got, x, mode, params):
+    @classmethod
+    def of_chunk(cls, spec, got, x, mode, params):
+        """The Result of one array of inputs."""
+        r = cls()
         if spec.exact:
             want = _ref.evaluate(spec.name, mode, x, **params)
             bad = ~same_bits(got, want)
-            n = int(np.count_nonzero(bad))
-            if n and self.at is None:
-                self.at = x[bad][0].item()
-            self.mismatches += n
-            self.worst = max(self.worst, 0.0 if not n else float(np.max(ulp_error(got[bad], want[bad]))))
-        else:
+            r.mismatches = int(np.count_nonzero(bad))
+            if r.mismatches:
+                r.at = x[bad][0].item()
+            r.worst = 0.0 if not r.mismatches else float(np.max(ulp_error(got[bad], want[bad])))
+        elif x.size:
             err = ulp_error(got, wide_reference(spec.name, mode, x, params))
-            i = int(np.argmax(err))
-            if err[i] > self.worst:
-                self.worst, self.at = float(err[i]), x[i].item()
-        self.count += x.size
+            i = int(np.argmax(err))  # the first occurrence of the max (no NaN in err)
+            r.worst, r.at = float(err[i]), x[i].item()
+        r.count = x.size
+        return r
+
+    def merge(self, later):
+        """Fold in the Result of the inputs that come after this one's."""
+        if self.mismatches or later.mismatches:  # exact functions: where the first one is
+            if not self.mismatches:
+                self.at = later.at
+            self.worst = max(self.worst, later.worst)
+        elif later.worst > self.worst:  # strictly: an equal max later does not move `at`
+            self.worst, self.at = later.worst, later.at
+        self.mismatches += later.mismatches
+        self.count += later.count
+        return self
+
+    def add(self, spec, got, x, mode, params):
+        return self.merge(Result.of_chunk(spec, got, x, mode, params))
 
     def ok(self, bound):
         return self.mismatches == 0 and self.worst <= bound + 0.5
@@ -211,26 +244,57 @@ def measure(name, mode, dtype, params=None, exhaustive=False):
 def measure_inputs(name, x, params=None):
     """{mode: Result} on the given inputs (the kernels of the current ISA)."""
     spec = BY_NAME[name]
-    params = params_of(spec, params)
-    out = {m: Result() for m in MODES}
+    return _measure_chunk(spec, params_of(spec, params), lambda: x)
+
+
+def _measure_chunk(spec, params, make):
+    x = make()
     with np.errstate(all="ignore"):
-        for mode in MODES:
-            out[mode].add(spec, fast(spec.name, mode, x, params), x, mode, params)
-    return out
+        return {mode: Result.of_chunk(spec, fast(spec.name, mode, x, params), x, mode, params)
+                for mode in MODES}
 
 
-def measure_both(name, dtype, params=None, exhaustive=False, progress=None):
-    """{mode: Result} over the inputs of `sample_inputs`, value and derivative in one pass."""
+def _map_in_order(fn, items, jobs):
+    """fn(item) for each item, in order, on `jobs` threads (NumPy's ufuncs and fastact's kernels
+    release the GIL), at most 2 jobs items in flight.  fastact's own pool is set to one thread
+    meanwhile: the workers already occupy the cores (results do not depend on it)."""
+    if jobs <= 1:
+        yield from map(fn, items)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    from . import get_num_threads, set_num_threads
+
+    threads = get_num_threads()
+    set_num_threads(1)
+    pending = collections.deque()
+    try:
+        with ThreadPoolExecutor(jobs, thread_name_prefix="fastact-accuracy") as pool:
+            for item in items:
+                pending.append(pool.submit(fn, item))
+                if len(pending) >= 2 * jobs:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+    finally:
+        for f in pending:
+            f.cancel()
+        set_num_threads(threads)
+
+
+def measure_both(name, dtype, params=None, exhaustive=False, progress=None, jobs=1):
+    """{mode: Result} over the inputs of `sample_inputs`, value and derivative in one pass,
+    the chunks on `jobs` threads (the Results do not depend on it)."""
     spec = BY_NAME[name]
     params = params_of(spec, params)
     out = {m: Result() for m in MODES}
     total = input_count(dtype, exhaustive)
     done = 0
-    for x in sample_inputs(dtype, exhaustive):
-        with np.errstate(all="ignore"):
-            for mode in MODES:
-                out[mode].add(spec, fast(spec.name, mode, x, params), x, mode, params)
-        done += x.size
+    chunks = _input_chunks(dtype, exhaustive)
+    for part in _map_in_order(functools.partial(_measure_chunk, spec, params), chunks, jobs):
+        for mode in MODES:
+            out[mode].merge(part[mode])
+        done += part[MODES[0]].count
         if progress:
             progress(done / total)
     return out
@@ -271,10 +335,12 @@ def machine():
 
 
 def table(names=None, dtypes=("float32", "float64"), exhaustive=False, file=None, progress=True,
-          markdown=None, command=None):
+          markdown=None, command=None, jobs=None):
     """Print the accuracy of each function, mode and dtype against the registry's bound; with
-    `markdown`, also write it as a markdown document.  Returns True when every bound holds."""
+    `markdown`, also write it as a markdown document.  Returns True when every bound holds.
+    `jobs`: worker threads (default: os.cpu_count()); the table does not depend on it."""
     names = names or [s.name for s in SPECS]
+    jobs = jobs or os.cpu_count() or 1
     file = file or sys.stdout
     print(f"{'function':<14}{'dtype':<9}{'mode':<12}{'max ulp':>10}{'bound':>7}  {'at x':<24}"
           f"{'inputs':>12}{'secs':>7}", file=file)
@@ -284,7 +350,7 @@ def table(names=None, dtypes=("float32", "float64"), exhaustive=False, file=None
         for dt in dtypes:
             t0 = time.perf_counter()
             bar = Progress(f"{spec.name} {dt}") if progress else None
-            res = measure_both(spec.name, dt, exhaustive=exhaustive, progress=bar)
+            res = measure_both(spec.name, dt, exhaustive=exhaustive, progress=bar, jobs=jobs)
             secs = (time.perf_counter() - t0) / len(MODES)
             for k, mode in enumerate(MODES):
                 r, bound = res[mode], spec.ulp[dt][k]
