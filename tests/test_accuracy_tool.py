@@ -103,3 +103,37 @@ def test_cli_jobs_option(capsys):
     with pytest.raises(SystemExit):
         main(["accuracy", "--jobs", "0", "relu"])
     assert "--jobs must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.longdouble])
+def test_erfc_reference_term_counts(dtype):
+    """The erfc of the gelu references with the dtype's term counts: the series (z < 2) is
+    bit-identical to running 90 terms (its early exit is exact), the continued fraction (z >= 2)
+    within rounding (4 eps) of 100 terms everywhere (its count is derived for eps/16)."""
+    from fastact import reference as ref
+
+    rng = np.random.default_rng(9)
+    z = np.concatenate([rng.uniform(0, 2, 4000), 2.0 ** rng.uniform(-40, 1, 1000),
+                        rng.uniform(2, 9, 4000), 2.0 ** rng.uniform(1, 12, 1000),
+                        [0.0, 1.0, 2.0, 4.0, np.inf, np.nan]]).astype(dtype)
+    got = ref._erfc_nonnegative(z)
+    small = z < 2
+    s = z[small]
+    total, term = s.copy(), s.copy()
+    for n in range(1, 90):
+        term = term * 2 * s * s / (2 * n + 1)
+        total = total + term
+    want = 1 - 2 / np.sqrt(ref._c(s, ref._PI)) * np.exp(-s * s) * total
+    assert np.array_equal(got[small], want)
+    b = np.maximum(z[~small], 2)
+    f = np.zeros_like(b)
+    for k in range(100, 0, -1):
+        f = (ref._c(b, k) / 2) / (b + f)
+    want = np.exp(-b * b) / (b + f) / np.sqrt(ref._c(b, ref._PI))
+    eps = np.finfo(dtype).eps
+    close = np.abs(got[~small] - want) <= 4 * eps * np.abs(want)
+    assert (close | (np.isnan(want) & np.isnan(got[~small]))).all()
+    assert np.isnan(got[-1]) and got[-2] == 0 and got[-6] == 1
+    series, bands = ref._erfc_terms(np.dtype(dtype))
+    assert series < 90 and bands[0][0] == 2 and all(n <= 100 for _, n in bands)
+    assert [n for _, n in bands] == sorted((n for _, n in bands), reverse=True)

@@ -17,6 +17,8 @@ over all 2^32 float32 inputs), however the C kernels get there.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __all__ = ["evaluate", "formulas"]
@@ -251,21 +253,99 @@ def _softplus0(v):
 
 def _erfc_nonnegative(z):
     """erfc(z) for z >= 0 in z's dtype: the series e^-z^2 sum 2^n z^(2n+1) / (2n+1)!! (all
-    terms positive) for erf below 2, the continued fraction of e^(z^2) erfc(z) from 2 on."""
+    terms positive) for erf below 2, the continued fraction of e^(z^2) erfc(z) from 2 on.  Each
+    is evaluated only where it is used, with as many terms as z's dtype needs there
+    (_erfc_terms)."""
     z = np.asarray(z)
-    small = np.minimum(z, _c(z, 2))
-    term, total = small.copy(), small.copy()
-    for n in range(1, 90):
-        term = term * 2 * small * small / (2 * n + 1)
-        total = total + term
+    flat = z.reshape(-1)
+    out = np.empty_like(flat)
     two_over_sqrt_pi = 2 / np.sqrt(_c(z, _PI))
-    erf_small = two_over_sqrt_pi * np.exp(-small * small) * total
-    big = np.maximum(z, _c(z, 2))
-    f = np.zeros_like(big)
-    for k in range(100, 0, -1):
-        f = (_c(z, k) / 2) / (big + f)
-    erfc_big = np.exp(-big * big) / (big + f) * (two_over_sqrt_pi / 2)
-    return np.where(z < 2, 1 - erf_small, erfc_big)
+    series_terms, fraction_terms = _erfc_terms(z.dtype)
+    small = flat < 2
+    if small.any():
+        at = np.flatnonzero(small)
+        s = flat[at]
+        erf_small = two_over_sqrt_pi * np.exp(-s * s) * _erf_series(s, series_terms)
+        out[at] = 1 - erf_small
+    if not small.all():
+        at = np.flatnonzero(~small)  # NaN included
+        big = flat[at]
+        lows = np.array([lo for lo, _ in fraction_terms], dtype=z.dtype)
+        band = np.searchsorted(lows, big, side="right") - 1  # NaN: the last band
+        for k in np.flatnonzero(np.bincount(band, minlength=len(lows))):
+            i = np.flatnonzero(band == k)
+            v = big[i]
+            f = np.zeros_like(v)
+            for j in range(fraction_terms[k][1], 0, -1):
+                f = (_c(z, j) / 2) / (v + f)
+            out[at[i]] = np.exp(-v * v) / (v + f) * (two_over_sqrt_pi / 2)
+    return out.reshape(z.shape)
+
+
+def _erf_series(z, n_terms):
+    """sum_{n < n_terms} 2^n z^(2n+1) / (2n+1)!! for 0 <= z < 2 (or NaN), flat arrays.  An
+    element leaves the loop once adding its term leaves its sum unchanged where every later
+    term is below the one before (the ratio 2 z^2 / (2n+3) < 1: at n = 1 for z < 1, from n = 4
+    for all): the later, smaller terms cannot change it either (round to nearest), so the sum
+    is bit-identical to running all n_terms terms, at the cost of each element's own count."""
+    term, total = z.copy(), z.copy()
+    result, active = total, np.arange(z.size)
+    for n in range(1, n_terms):
+        term = term * 2 * z * z / (2 * n + 1)
+        new = total + term
+        if n == 1 or n % 4 == 0:
+            moving = new != total  # NaN keeps moving
+            if n == 1:
+                moving |= ~(z < 1)
+            if not moving.all():
+                result[active[~moving]] = new[~moving]
+                active, z, term, new = active[moving], z[moving], term[moving], new[moving]
+        total = new
+    result[active] = total
+    return result
+
+
+@functools.lru_cache(maxsize=None)
+def _erfc_terms(dtype):
+    """(series terms, ((z_low, continued-fraction terms), ...)) for erfc in `dtype`, derived from
+    its epsilon so that truncation stays below eps/16 relative:
+
+    - series, 0 <= z < 2: term n is term n-1 times 2 z^2 / (2n+1), largest at z = 2; the count
+      is the first n with term_n(2) < eps/16 times the sum (float64: 31, np.longdouble with 64
+      bits: 35; plus the 4 of _erf_series's check interval, so that every element leaves by
+      the sum-unchanged test before the bound);
+    - continued fraction, z >= 2: K (k/2) / (z + ...) converges faster the larger z is, so a
+      band [z_low, next z_low) takes the count that the fraction needs at z_low: the first n
+      whose n-term fraction is within eps/16 of the 3000-term one (60-digit decimal
+      arithmetic).  float64: 63 terms at z = 2, 23 at 4, 12 at 8, 4 from 64; np.longdouble:
+      87, 30, 15, 5.  (The fixed count was 100 terms everywhere, and 90 for the series.)"""
+    from decimal import Decimal, localcontext
+
+    eps = float(np.finfo(dtype).eps)
+    z, term, total, n = 2.0, 2.0, 2.0, 0
+    while term >= eps / 16 * total:
+        n += 1
+        term *= 2 * z * z / (2 * n + 1)
+        total += term
+    series = n + 1 + 4
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+
+        def fraction(z, n):
+            f = Decimal(0)
+            for k in range(n, 0, -1):
+                f = (Decimal(k) / 2) / (z + f)
+            return 1 / (z + f)
+
+        bands = []
+        for low in (2, 3, 4, 6, 8, 12, 16, 32, 64, 128):
+            d = Decimal(low)
+            limit, tol, n = fraction(d, 3000), Decimal(eps) / 16, 1
+            while abs(fraction(d, n) - limit) > tol * limit:
+                n += 1
+            bands.append((low, n))
+    return series, tuple(bands)
 
 
 _PI = "3.14159265358979323846264338327950288"
@@ -281,11 +361,27 @@ def _normal_cdf_pdf(x):
 
 
 def _tanhshrink_series(x):
-    """x - tanh x = sum_{n>=2} -2^(2n)(2^(2n)-1) B_2n x^(2n-1) / (2n)! for |x| <= 1/2."""
+    """x - tanh x = sum_{n>=2} -2^(2n)(2^(2n)-1) B_2n x^(2n-1) / (2n)! for |x| <= 1/2, with as
+    many terms as x's dtype needs (_tanhshrink_terms)."""
     total = np.zeros_like(x)
-    for coeff in reversed(_TANHSHRINK_COEFFS):
+    for coeff in reversed(_TANHSHRINK_COEFFS[:_tanhshrink_terms(x.dtype)]):
         total = total * x * x + _c(x, coeff)
     return total * x * x * x
+
+
+@functools.lru_cache(maxsize=None)
+def _tanhshrink_terms(dtype):
+    """The number of terms of (x - tanh x) / x^3 = sum c_n x^(2n) that `dtype` needs at
+    |x| <= 1/2: the terms alternate in sign and shrink about 10x each (|c_n+1 / c_n| -> 4/pi^2,
+    times x^2 = 1/4), so the truncation error is below the first omitted term |c_N| / 4^N;
+    the count is the first N with that below eps/16 of the sum's smallest value there,
+    (1/2 - tanh 1/2) * 8 = 0.3, checked on the exact coefficients.  float64: 17 terms,
+    np.longdouble (64 bits): 21 (all 30 before)."""
+    eps = float(np.finfo(dtype).eps)
+    for n, c in enumerate(_TANHSHRINK_COEFFS):
+        if abs(float(c)) / 4.0 ** n < eps / 16 * 0.3:
+            return n
+    return len(_TANHSHRINK_COEFFS)
 
 
 def _tanhshrink_coefficients(n_terms=30):
@@ -332,10 +428,15 @@ def _near_zero(name, z, general):
     hi = _c(z, hi_s)
     lo = z.dtype.type((wide - np.longdouble(hi)) + np.longdouble(lo_s))
     t = (z - hi) - lo
-    series = np.zeros_like(z)
-    for c in reversed(coeffs):
-        series = series * t + _c(z, c)
-    return np.where(np.abs(t) < _c(z, "0.015625"), t * series, general)
+    near = np.abs(t) < _c(z, "0.015625")
+    out = np.array(np.broadcast_to(general, z.shape), dtype=z.dtype)
+    if near.any():  # the series only where it is used (elementwise: the same values)
+        tn = t[near]
+        series = np.zeros_like(tn)
+        for c in reversed(coeffs):
+            series = series * tn + _c(z, c)
+        out[near] = tn * series
+    return out
 
 
 @_formula("log_sigmoid", "value")
@@ -360,7 +461,11 @@ def _softsign_d(x):
 
 @_formula("tanhshrink", "value")
 def _tanhshrink(x):
-    return np.where(np.abs(x) < 0.5, _tanhshrink_series(x), x - np.tanh(x))
+    out = np.asarray(x - np.tanh(x))
+    small = np.abs(x) < 0.5
+    if small.any():  # the series only where it is used
+        out[small] = _tanhshrink_series(x[small])
+    return out
 
 
 @_formula("tanhshrink", "derivative")
@@ -555,40 +660,57 @@ def _omega_x(x, omega):
     (oh, ol), (xh, xl) = split(mo), split(mx)
     p = mo * mx
     e = ((oh * xh - p) + oh * xl + ol * xh) + ol * xl
-    hi = om * w  # keeps inf, NaN and signed zeros exactly as the kernels' product
-    # a double-double has double's range: a product beyond it is infinite (sin, cos: NaN), as
-    # in the kernels (and in PyTorch's sin(omega * x)), also when evaluated in np.longdouble
-    with np.errstate(over="ignore"):
-        hi = np.where(np.isinf(hi.astype(np.float64)), hi.astype(np.float64), hi).astype(w.dtype)
+    hi = _omega_hi(w, om)
     lo = np.ldexp(e, eo + ex)
     return hi, np.where(np.isfinite(hi) & np.isfinite(lo), lo, 0)
 
 
-def _sin_exact(x, omega):
-    """(sin, cos) of the exact omega x, in the wide dtype: angle-addition of hi and lo."""
+def _omega_hi(w, om):
+    """The rounded product omega x: it keeps inf, NaN and signed zeros exactly as the kernels'
+    product.  A double-double has double's range: a product beyond it is infinite (sin, cos:
+    NaN), as in the kernels (and in PyTorch's sin(omega * x)), also in np.longdouble."""
+    hi = om * w
+    with np.errstate(over="ignore"):
+        return np.where(np.isinf(hi.astype(np.float64)), hi.astype(np.float64), hi).astype(w.dtype)
+
+
+def _sin_exact(x, omega, part):
+    """sin (part 0) or cos (part 1) of the exact omega x, in the wide dtype: angle-addition of
+    hi and lo.  For omega = +-2^k (omega = 1 included) _omega_x's lo is always +0 (the
+    mantissa product 1/2 mx is exact), so sin lo = +0 and cos lo = 1: the sums are cos hi and
+    sin hi + (+0), that is sin hi with +-0 made +0, bit for bit, without the other two trig
+    calls and the exact product (sin hi = 0 only at hi = +-0, where cos hi = 1)."""
+    w = _wide(x)
+    om = w.dtype.type(omega)
+    if np.isfinite(om) and abs(np.frexp(om)[0]) == 0.5:
+        hi = _omega_hi(w, om)
+        if part == 1:
+            return np.cos(hi)
+        sh = np.sin(hi)
+        return np.where(sh == 0, w.dtype.type(0), sh)
     hi, lo = _omega_x(x, omega)
     sh, ch, sl, cl = np.sin(hi), np.cos(hi), np.sin(lo), np.cos(lo)
-    return sh * cl + ch * sl, ch * cl - sh * sl
+    return sh * cl + ch * sl if part == 0 else ch * cl - sh * sl
 
 
 @_formula("sin", "value")
 def _sin(x, omega):
-    return _sin_exact(x, omega)[0].astype(x.dtype)
+    return _sin_exact(x, omega, 0).astype(x.dtype)
 
 
 @_formula("sin", "derivative")
 def _sin_d(x, omega):
-    return (_wide(x).dtype.type(omega) * _sin_exact(x, omega)[1]).astype(x.dtype)
+    return (_wide(x).dtype.type(omega) * _sin_exact(x, omega, 1)).astype(x.dtype)
 
 
 @_formula("cos", "value")
 def _cos(x, omega):
-    return _sin_exact(x, omega)[1].astype(x.dtype)
+    return _sin_exact(x, omega, 1).astype(x.dtype)
 
 
 @_formula("cos", "derivative")
 def _cos_d(x, omega):
-    return (-_wide(x).dtype.type(omega) * _sin_exact(x, omega)[0]).astype(x.dtype)
+    return (-_wide(x).dtype.type(omega) * _sin_exact(x, omega, 0)).astype(x.dtype)
 
 
 def evaluate(name, kind, x, **params):
