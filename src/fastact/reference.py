@@ -34,6 +34,22 @@ def _formula(name, kind):
     return register
 
 
+def _exp(v):
+    """np.exp(v), bit for bit.  NumPy's float64 exp is 2-10x slower on arrays whose results all
+    underflow or overflow, as half of the chunks of the exhaustive float32 sweep are (contiguous
+    bit patterns): those get their results directly, +0 below -746 (e^-746 is below half the
+    smallest subnormal) and +inf above 710 (ln of the largest double is 709.78)."""
+    v = np.asarray(v)
+    if v.dtype == np.float64 and v.size:
+        zero = v < -746.0
+        if zero.all():
+            return np.zeros_like(v)
+        inf = v > 710.0
+        if (zero | inf).all():
+            return np.where(zero, 0.0, np.inf)
+    return np.exp(v)
+
+
 def _wide(x):
     """x in a dtype at least as wide as float64 (for once-rounded float32 results)."""
     return x.astype(np.promote_types(x.dtype, np.float64))
@@ -199,13 +215,13 @@ def _step_d(x, at_zero):
 # ---------------------------------------------------------------- sigmoid
 @_formula("sigmoid", "value")
 def _sigmoid(x):
-    e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+    e = _exp(-np.abs(x))  # in (0, 1]: never overflows
     return np.where(x > 0, 1, e) / (1 + e)
 
 
 @_formula("sigmoid", "derivative")
 def _sigmoid_d(x):
-    e = np.exp(-np.abs(x))
+    e = _exp(-np.abs(x))
     return e / ((1 + e) * (1 + e))
 
 
@@ -222,7 +238,7 @@ def _tanh(x):
 
 @_formula("tanh", "derivative")
 def _tanh_d(x):
-    e = np.exp(-2 * np.abs(x))  # 1/cosh^2 = 4e / (1 + e)^2, no overflow
+    e = _exp(-2 * np.abs(x))  # 1/cosh^2 = 4e / (1 + e)^2, no overflow
     return 4 * e / ((1 + e) * (1 + e))
 
 
@@ -242,13 +258,13 @@ def _c(x, value):
 
 def _sigmoid_parts(v):
     """(sigmoid(v), e) with e = e^-|v|: no overflow for any v."""
-    e = np.exp(-np.abs(v))
+    e = _exp(-np.abs(v))
     return np.where(v > 0, 1, e) / (1 + e), e
 
 
 def _softplus0(v):
     """log(1 + e^v) without overflow: max(v, 0) + log1p(e^-|v|)."""
-    return np.maximum(v, 0) + np.log1p(np.exp(-np.abs(v)))
+    return np.maximum(v, 0) + np.log1p(_exp(-np.abs(v)))
 
 
 def _erfc_nonnegative(z):
@@ -265,7 +281,7 @@ def _erfc_nonnegative(z):
     if small.any():
         at = np.flatnonzero(small)
         s = flat[at]
-        erf_small = two_over_sqrt_pi * np.exp(-s * s) * _erf_series(s, series_terms)
+        erf_small = two_over_sqrt_pi * _exp(-s * s) * _erf_series(s, series_terms)
         out[at] = 1 - erf_small
     if not small.all():
         at = np.flatnonzero(~small)  # NaN included
@@ -278,7 +294,7 @@ def _erfc_nonnegative(z):
             f = np.zeros_like(v)
             for j in range(fraction_terms[k][1], 0, -1):
                 f = (_c(z, j) / 2) / (v + f)
-            out[at[i]] = np.exp(-v * v) / (v + f) * (two_over_sqrt_pi / 2)
+            out[at[i]] = _exp(-v * v) / (v + f) * (two_over_sqrt_pi / 2)
     return out.reshape(z.shape)
 
 
@@ -356,7 +372,7 @@ def _normal_cdf_pdf(x):
     pi = _c(x, _PI)
     a = np.abs(x)
     half_e = _erfc_nonnegative(a / np.sqrt(_c(x, 2))) / 2
-    phi = np.exp(-x * x / 2) / np.sqrt(2 * pi)
+    phi = _exp(-x * x / 2) / np.sqrt(2 * pi)
     return np.where(x > 0, 1 - half_e, half_e), phi
 
 
@@ -441,7 +457,7 @@ def _near_zero(name, z, general):
 
 @_formula("log_sigmoid", "value")
 def _log_sigmoid(x):
-    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+    return np.minimum(x, 0) - np.log1p(_exp(-np.abs(x)))
 
 
 @_formula("log_sigmoid", "derivative")
@@ -480,7 +496,7 @@ def _elu(x, alpha):
 
 @_formula("elu", "derivative")
 def _elu_d(x, alpha):
-    return np.where(x > 0, 1, _c(x, alpha) * np.exp(x))
+    return np.where(x > 0, 1, _c(x, alpha) * _exp(x))
 
 
 @_formula("elu", "derivative_from_y")
@@ -502,7 +518,7 @@ def _selu(x):
 
 @_formula("selu", "derivative")
 def _selu_d(x):
-    return np.where(x > 0, _c(x, _SELU_SCALE), _c(x, _SELU_SCALE_ALPHA) * np.exp(x))
+    return np.where(x > 0, _c(x, _SELU_SCALE), _c(x, _SELU_SCALE_ALPHA) * _exp(x))
 
 
 @_formula("celu", "value")
@@ -516,14 +532,14 @@ def _celu(x, alpha):
 
 @_formula("celu", "derivative")
 def _celu_d(x, alpha):
-    return np.where(x > 0, 1, np.exp(x / _c(x, alpha)))
+    return np.where(x > 0, 1, _exp(x / _c(x, alpha)))
 
 
 @_formula("softplus", "value")
 def _softplus(x, beta, threshold):
     b = _c(x, beta)
     bx = b * x
-    return np.where(bx > threshold, x, np.where(bx > 0, x, 0) + np.log1p(np.exp(-np.abs(bx))) / b)
+    return np.where(bx > threshold, x, np.where(bx > 0, x, 0) + np.log1p(_exp(-np.abs(bx))) / b)
 
 
 @_formula("softplus", "derivative")
@@ -610,7 +626,7 @@ def _mish_d(x):
 @_formula("exponential", "value")
 @_formula("exponential", "derivative")
 def _exponential(x):
-    return np.exp(x)
+    return _exp(x)
 
 
 @_formula("exponential", "derivative_from_y")
@@ -722,7 +738,10 @@ def evaluate(name, kind, x, **params):
         raise TypeError(f"evaluate needs a floating array, got {x.dtype}")
     with np.errstate(all="ignore"):
         r = np.asarray(formulas[name][kind](x, **params), dtype=x.dtype)
-        return np.where(np.isnan(x), x, r)
+        nan = np.isnan(x)
+        if nan.any() or r.shape != x.shape or not r.flags.writeable or np.may_share_memory(r, x):
+            return np.where(nan, x, r)
+        return r  # a new array already: the copy of np.where would change nothing
 
 
 _SUFFIXES = (("_grad_from_y", "reference_grad_from_y"), ("_grad", "reference_grad"), ("", "reference"))
