@@ -367,12 +367,13 @@ def _erfc_terms(dtype):
 _PI = "3.14159265358979323846264338327950288"
 
 
-def _normal_cdf_pdf(x):
-    """(Phi(x), phi(x)), Phi from erfc of |x|/sqrt(2) so the lower tail keeps its accuracy."""
+def _normal_cdf_pdf(x, pdf=True):
+    """(Phi(x), phi(x)), Phi from erfc of |x|/sqrt(2) so the lower tail keeps its accuracy;
+    phi is None without `pdf`."""
     pi = _c(x, _PI)
     a = np.abs(x)
     half_e = _erfc_nonnegative(a / np.sqrt(_c(x, 2))) / 2
-    phi = _exp(-x * x / 2) / np.sqrt(2 * pi)
+    phi = _exp(-x * x / 2) / np.sqrt(2 * pi) if pdf else None
     return np.where(x > 0, 1 - half_e, half_e), phi
 
 
@@ -592,7 +593,7 @@ def _gelu(x, approximate):
     if approximate == "tanh":
         v, _ = _gelu_tanh_arg(np.minimum(x, 64))
         return np.where(x < 64, x * _sigmoid_parts(v)[0], x)
-    return x * _normal_cdf_pdf(x)[0]
+    return x * _normal_cdf_pdf(x, pdf=False)[0]
 
 
 @_formula("gelu", "derivative")
