@@ -328,13 +328,13 @@ def _erfc_terms(dtype):
 
     - series, 0 <= z < 2: term n is term n-1 times 2 z^2 / (2n+1), largest at z = 2; the count
       is the first n with term_n(2) < eps/16 times the sum (float64: 31, np.longdouble with 64
-      bits: 35; plus the 4 of _erf_series's check interval, so that every element leaves by
-      the sum-unchanged test before the bound);
+      bits: 34), plus 1 + the 4 of _erf_series's check interval, so that every element leaves
+      by the sum-unchanged test before the bound (36 and 39 terms);
     - continued fraction, z >= 2: K (k/2) / (z + ...) converges faster the larger z is, so a
       band [z_low, next z_low) takes the count that the fraction needs at z_low: the first n
       whose n-term fraction is within eps/16 of the 3000-term one (60-digit decimal
-      arithmetic).  float64: 63 terms at z = 2, 23 at 4, 12 at 8, 4 from 64; np.longdouble:
-      87, 30, 15, 5.  (The fixed count was 100 terms everywhere, and 90 for the series.)"""
+      arithmetic).  float64: 61 terms at z = 2, 22 at 4, 11 at 8, 4 from 64; np.longdouble:
+      84, 30, 14, 5.  (The fixed count was 100 terms everywhere, and 90 for the series.)"""
     from decimal import Decimal, localcontext
 
     eps = float(np.finfo(dtype).eps)
