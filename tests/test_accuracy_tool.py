@@ -137,3 +137,21 @@ def test_erfc_reference_term_counts(dtype):
     series, bands = ref._erfc_terms(np.dtype(dtype))
     assert series < 90 and bands[0][0] == 2 and all(n <= 100 for _, n in bands)
     assert [n for _, n in bands] == sorted((n for _, n in bands), reverse=True)
+
+
+def test_threaded_sweep_restores_settings():
+    """The sweep's workers set fastact's pool to one thread and a short GIL switch interval,
+    and put both back afterwards, also when it stops early."""
+    import sys
+
+    import fastact
+
+    before = (fastact.get_num_threads(), sys.getswitchinterval())
+    sweep = _accuracy._map_in_order(lambda x: (fastact.get_num_threads(), sys.getswitchinterval()),
+                                    range(10), 2)
+    threads, interval = next(sweep)
+    assert threads == 1 and interval <= 1e-4
+    sweep.close()
+    assert (fastact.get_num_threads(), sys.getswitchinterval()) == before
+    assert list(_accuracy._map_in_order(lambda i: i * i, range(7), 3)) == [i * i for i in range(7)]
+    assert (fastact.get_num_threads(), sys.getswitchinterval()) == before

@@ -261,7 +261,10 @@ def _measure_chunk(spec, params, make):
 def _map_in_order(fn, items, jobs):
     """fn(item) for each item, in order, on `jobs` threads (NumPy's ufuncs and fastact's kernels
     release the GIL), at most 2 jobs items in flight.  fastact's own pool is set to one thread
-    meanwhile: the workers already occupy the cores (results do not depend on it)."""
+    meanwhile: the workers already occupy the cores (results do not depend on it).  So is the
+    GIL's switch interval, to 0.1 ms: the references (gelu's) make many short NumPy calls, and
+    a worker waiting up to the default 5 ms for the GIL after each left the cores idle (gelu:
+    1.5x the wall time at 2 jobs, 2^32 inputs)."""
     if jobs <= 1:
         yield from map(fn, items)
         return
@@ -269,8 +272,9 @@ def _map_in_order(fn, items, jobs):
 
     from . import get_num_threads, set_num_threads
 
-    threads = get_num_threads()
+    threads, interval = get_num_threads(), sys.getswitchinterval()
     set_num_threads(1)
+    sys.setswitchinterval(min(interval, 1e-4))
     pending = collections.deque()
     try:
         with ThreadPoolExecutor(jobs, thread_name_prefix="fastact-accuracy") as pool:
@@ -284,6 +288,7 @@ def _map_in_order(fn, items, jobs):
         for f in pending:
             f.cancel()
         set_num_threads(threads)
+        sys.setswitchinterval(interval)
 
 
 def measure_both(name, dtype, params=None, exhaustive=False, progress=None, jobs=1):
