@@ -13,7 +13,9 @@ change regime).  ``ci_inputs`` is the fixed subset the tests run on every ISA pa
 """
 from __future__ import annotations
 
+import collections
 import datetime
+import functools
 import os
 import platform
 import sys
@@ -50,6 +52,29 @@ def ulp_of(ref: np.ndarray, dtype) -> np.ndarray:
     return np.ldexp(wide.type(1), e - 1 - info.nmant)
 
 
+# float32 results: 1/spacing at |ref| straight from ref's float64 exponent bits E (biased, in
+# place): the spacing is 2^(e - 23) with e = E - 1023 clamped to [-126, 127] (subnormal spacing
+# below, the largest finite's above, inf and NaN included), so 1/spacing is the double with
+# biased exponent 2046 + 23 - E, one unsigned subtraction.  Multiplying by a power of two is
+# exact, as the division was: the errors are bit-identical to |g - ref| / ulp_of(...).
+_F32 = np.finfo(np.float32)
+_EXP_BITS = np.uint64(0x7FF << 52)
+_E_LO = np.uint64((_F32.minexp + 1023) << 52)
+_E_HI = np.uint64((_F32.maxexp - 1 + 1023) << 52)
+_INV_ULP_BASE = np.uint64((2046 + _F32.nmant) << 52)
+
+
+def _ulp_error_f32(got, ref):
+    """|got - ref| * (1/spacing of float32 at ref): float32 got, float64 ref; 7 passes, two
+    temporaries.  NaN or inf where got or ref is not finite (ulp_error judges those)."""
+    inv = np.bitwise_and(ref.view(np.uint64), _EXP_BITS)
+    np.clip(inv, _E_LO, _E_HI, out=inv)
+    np.subtract(_INV_ULP_BASE, inv, out=inv)
+    err = np.subtract(got, ref, dtype=np.float64)
+    np.abs(err, out=err)
+    return np.multiply(err, inv.view(np.float64), out=err)
+
+
 def ulp_error(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """|got - ref| in ULPs of got's dtype at ref.  NaN/inf agreement counts as 0, disagreement
     as inf.  For a ref beyond the dtype's range the spacing at the largest finite is used."""
@@ -57,13 +82,15 @@ def ulp_error(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
     wide = _wide_dtype(got.dtype)
     ref = np.asarray(ref).astype(wide, copy=False)
     info = np.finfo(got.dtype)
-    g = got.astype(wide)
-    big = wide.type(info.max)
     with np.errstate(invalid="ignore", over="ignore"):
-        err = np.asarray(np.abs(g - ref) / ulp_of(np.clip(ref, -big, big), got.dtype))  # 0-d too
-        special = ~np.isfinite(err)
-        if special.any():  # NaN and inf agreement, only where there is any to judge
-            gs, rs = g[special], ref[special]
+        if got.dtype == np.float32 and got.ndim and got.shape == ref.shape:
+            err = _ulp_error_f32(got, ref)
+        else:
+            big = wide.type(info.max)
+            err = np.asarray(np.abs(got.astype(wide) - ref) / ulp_of(np.clip(ref, -big, big), got.dtype))
+        if err.size and not np.isfinite(err.max()):  # max propagates NaN: one cheap pass
+            special = ~np.isfinite(err)  # NaN and inf agreement, only where there is any to judge
+            gs, rs = got[special].astype(wide), ref[special]
             both_nan = np.isnan(gs) & np.isnan(rs)
             same_inf = np.isinf(gs) & np.isinf(rs) & (np.sign(gs) == np.sign(rs))
             # a finite ref that rounds to inf in got's dtype: inf is the right answer
@@ -75,7 +102,10 @@ def ulp_error(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
 def same_bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Elementwise bit equality (any NaN equals any NaN; -0.0 differs from +0.0)."""
     itype = {4: np.uint32, 8: np.uint64}[a.dtype.itemsize]
-    return (a.view(itype) == b.view(itype)) | (np.isnan(a) & np.isnan(b))
+    same = np.asarray(a.view(itype) == b.view(itype))
+    if not same.all():  # NaNs only where the bits differ
+        same |= np.isnan(a) & np.isnan(b)
+    return same
 
 
 # values for parameters without a default (the tool needs some setting to measure)
@@ -113,27 +143,40 @@ def edge_grid(dtype):
             for lo, hi in ((-120, 120), (-1, 1), (-1e-3, 1e-3), tail)]
 
 
-def sample_inputs(dtype, exhaustive=False, chunk=CHUNK):
-    """Yield arrays of inputs (see the module docstring)."""
+def _bit_patterns(start, stop, step):
+    return np.arange(start, stop, step, dtype=np.uint64).astype(np.uint32).view(np.float32)
+
+
+def _input_chunks(dtype, exhaustive=False, chunk=CHUNK):
+    """Zero-argument callables making the input arrays of `sample_inputs`, in order: the
+    float32 bit patterns are made by whoever calls them (a worker thread); the float64 random
+    patterns are drawn here, in order, so that they do not depend on the number of workers."""
     dtype = np.dtype(dtype)
     if dtype == np.float32:
         step = 1 if exhaustive else 4099
         for start in range(0, 1 << 32, chunk * step):
-            stop = min(start + chunk * step, 1 << 32)
-            yield np.arange(start, stop, step, dtype=np.uint64).astype(np.uint32).view(np.float32)
+            yield functools.partial(_bit_patterns, start, min(start + chunk * step, 1 << 32), step)
     else:
         rng = np.random.default_rng(20261124)
         total = EXHAUSTIVE_F64_SAMPLES if exhaustive else SAMPLE_F64
         for start in range(0, total, chunk):
             n = min(chunk, total - start)
-            yield rng.integers(0, 1 << 64, size=n, dtype=np.uint64, endpoint=False).view(np.float64)
-    yield from edge_grid(dtype)
+            x = rng.integers(0, 1 << 64, size=n, dtype=np.uint64, endpoint=False).view(np.float64)
+            yield functools.partial(np.asarray, x)
+    for x in edge_grid(dtype):
+        yield functools.partial(np.asarray, x)
+
+
+def sample_inputs(dtype, exhaustive=False, chunk=CHUNK):
+    """Yield arrays of inputs (see the module docstring)."""
+    for make in _input_chunks(dtype, exhaustive, chunk):
+        yield make()
 
 
 def input_count(dtype, exhaustive=False):
     grid = 4 << 18
     if np.dtype(dtype) == np.float32:
-        return (1 << 32) // (1 if exhaustive else 4099) + grid
+        return -(-(1 << 32) // (1 if exhaustive else 4099)) + grid  # ceil: arange's count
     return (EXHAUSTIVE_F64_SAMPLES if exhaustive else SAMPLE_F64) + grid
 
 
@@ -152,26 +195,45 @@ def ci_inputs(dtype):
 class Result:
     """The outcome for one function, dtype and mode: max ULP error (smooth functions) or the
     number of inputs that differ from the reference (exact functions), where, and how many
-    inputs were checked."""
+    inputs were checked.  `at` is the first input, in input order, where the max (or the first
+    mismatch) occurs, whatever the chunking and the number of workers."""
 
     def __init__(self):
         self.worst, self.at, self.mismatches, self.count = -1.0, None, 0, 0
 
-    def add(self, spec, got, x, mode, params):
+    @classmethod
+    def of_chunk(cls, spec, got, x, mode, params):
+        """The Result of one array of inputs."""
+        r = cls()
         if spec.exact:
             want = _ref.evaluate(spec.name, mode, x, **params)
-            bad = ~same_bits(got, want)
-            n = int(np.count_nonzero(bad))
-            if n and self.at is None:
-                self.at = x[bad][0].item()
-            self.mismatches += n
-            self.worst = max(self.worst, 0.0 if not n else float(np.max(ulp_error(got[bad], want[bad]))))
-        else:
+            same = same_bits(got, want)
+            r.mismatches, r.worst = x.size - int(np.count_nonzero(same)), 0.0
+            if r.mismatches:
+                bad = ~same
+                r.at = x[bad][0].item()
+                r.worst = float(np.max(ulp_error(got[bad], want[bad])))
+        elif x.size:
             err = ulp_error(got, wide_reference(spec.name, mode, x, params))
-            i = int(np.argmax(err))
-            if err[i] > self.worst:
-                self.worst, self.at = float(err[i]), x[i].item()
-        self.count += x.size
+            i = int(np.argmax(err))  # the first occurrence of the max (no NaN in err)
+            r.worst, r.at = float(err[i]), x[i].item()
+        r.count = x.size
+        return r
+
+    def merge(self, later):
+        """Fold in the Result of the inputs that come after this one's."""
+        if self.mismatches or later.mismatches:  # exact functions: where the first one is
+            if not self.mismatches:
+                self.at = later.at
+            self.worst = max(self.worst, later.worst)
+        elif later.worst > self.worst:  # strictly: an equal max later does not move `at`
+            self.worst, self.at = later.worst, later.at
+        self.mismatches += later.mismatches
+        self.count += later.count
+        return self
+
+    def add(self, spec, got, x, mode, params):
+        return self.merge(Result.of_chunk(spec, got, x, mode, params))
 
     def ok(self, bound):
         return self.mismatches == 0 and self.worst <= bound + 0.5
@@ -186,26 +248,62 @@ def measure(name, mode, dtype, params=None, exhaustive=False):
 def measure_inputs(name, x, params=None):
     """{mode: Result} on the given inputs (the kernels of the current ISA)."""
     spec = BY_NAME[name]
-    params = params_of(spec, params)
-    out = {m: Result() for m in MODES}
+    return _measure_chunk(spec, params_of(spec, params), lambda: x)
+
+
+def _measure_chunk(spec, params, make):
+    x = make()
     with np.errstate(all="ignore"):
-        for mode in MODES:
-            out[mode].add(spec, fast(spec.name, mode, x, params), x, mode, params)
-    return out
+        return {mode: Result.of_chunk(spec, fast(spec.name, mode, x, params), x, mode, params)
+                for mode in MODES}
 
 
-def measure_both(name, dtype, params=None, exhaustive=False, progress=None):
-    """{mode: Result} over the inputs of `sample_inputs`, value and derivative in one pass."""
+def _map_in_order(fn, items, jobs):
+    """fn(item) for each item, in order, on `jobs` threads (NumPy's ufuncs and fastact's kernels
+    release the GIL), at most 2 jobs items in flight.  fastact's own pool is set to one thread
+    meanwhile: the workers already occupy the cores (results do not depend on it).  So is the
+    GIL's switch interval, to 0.1 ms: the references (gelu's) make many short NumPy calls, and
+    a worker waiting up to the default 5 ms for the GIL after each left the cores idle (gelu:
+    1.5x the wall time at 2 jobs, 2^32 inputs)."""
+    if jobs <= 1:
+        yield from map(fn, items)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    from . import get_num_threads, set_num_threads
+
+    threads, interval = get_num_threads(), sys.getswitchinterval()
+    set_num_threads(1)
+    sys.setswitchinterval(min(interval, 1e-4))
+    pending = collections.deque()
+    try:
+        with ThreadPoolExecutor(jobs, thread_name_prefix="fastact-accuracy") as pool:
+            for item in items:
+                pending.append(pool.submit(fn, item))
+                if len(pending) >= 2 * jobs:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+    finally:
+        for f in pending:
+            f.cancel()
+        set_num_threads(threads)
+        sys.setswitchinterval(interval)
+
+
+def measure_both(name, dtype, params=None, exhaustive=False, progress=None, jobs=1):
+    """{mode: Result} over the inputs of `sample_inputs`, value and derivative in one pass,
+    the chunks on `jobs` threads (the Results do not depend on it)."""
     spec = BY_NAME[name]
     params = params_of(spec, params)
     out = {m: Result() for m in MODES}
     total = input_count(dtype, exhaustive)
     done = 0
-    for x in sample_inputs(dtype, exhaustive):
-        with np.errstate(all="ignore"):
-            for mode in MODES:
-                out[mode].add(spec, fast(spec.name, mode, x, params), x, mode, params)
-        done += x.size
+    chunks = _input_chunks(dtype, exhaustive)
+    for part in _map_in_order(functools.partial(_measure_chunk, spec, params), chunks, jobs):
+        for mode in MODES:
+            out[mode].merge(part[mode])
+        done += part[MODES[0]].count
         if progress:
             progress(done / total)
     return out
@@ -246,10 +344,12 @@ def machine():
 
 
 def table(names=None, dtypes=("float32", "float64"), exhaustive=False, file=None, progress=True,
-          markdown=None, command=None):
+          markdown=None, command=None, jobs=None):
     """Print the accuracy of each function, mode and dtype against the registry's bound; with
-    `markdown`, also write it as a markdown document.  Returns True when every bound holds."""
+    `markdown`, also write it as a markdown document.  Returns True when every bound holds.
+    `jobs`: worker threads (default: os.cpu_count()); the table does not depend on it."""
     names = names or [s.name for s in SPECS]
+    jobs = jobs or os.cpu_count() or 1
     file = file or sys.stdout
     print(f"{'function':<14}{'dtype':<9}{'mode':<12}{'max ulp':>10}{'bound':>7}  {'at x':<24}"
           f"{'inputs':>12}{'secs':>7}", file=file)
@@ -259,7 +359,7 @@ def table(names=None, dtypes=("float32", "float64"), exhaustive=False, file=None
         for dt in dtypes:
             t0 = time.perf_counter()
             bar = Progress(f"{spec.name} {dt}") if progress else None
-            res = measure_both(spec.name, dt, exhaustive=exhaustive, progress=bar)
+            res = measure_both(spec.name, dt, exhaustive=exhaustive, progress=bar, jobs=jobs)
             secs = (time.perf_counter() - t0) / len(MODES)
             for k, mode in enumerate(MODES):
                 r, bound = res[mode], spec.ulp[dt][k]

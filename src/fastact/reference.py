@@ -17,6 +17,8 @@ over all 2^32 float32 inputs), however the C kernels get there.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __all__ = ["evaluate", "formulas"]
@@ -30,6 +32,22 @@ def _formula(name, kind):
         formulas.setdefault(name, {})[kind] = fn
         return fn
     return register
+
+
+def _exp(v):
+    """np.exp(v), bit for bit.  NumPy's float64 exp is 2-10x slower on arrays whose results all
+    underflow or overflow, as half of the chunks of the exhaustive float32 sweep are (contiguous
+    bit patterns): those get their results directly, +0 below -746 (e^-746 is below half the
+    smallest subnormal) and +inf above 710 (ln of the largest double is 709.78)."""
+    v = np.asarray(v)
+    if v.dtype == np.float64 and v.size:
+        zero = v < -746.0
+        if zero.all():
+            return np.zeros_like(v)
+        inf = v > 710.0
+        if (zero | inf).all():
+            return np.where(zero, 0.0, np.inf)
+    return np.exp(v)
 
 
 def _wide(x):
@@ -197,13 +215,13 @@ def _step_d(x, at_zero):
 # ---------------------------------------------------------------- sigmoid
 @_formula("sigmoid", "value")
 def _sigmoid(x):
-    e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+    e = _exp(-np.abs(x))  # in (0, 1]: never overflows
     return np.where(x > 0, 1, e) / (1 + e)
 
 
 @_formula("sigmoid", "derivative")
 def _sigmoid_d(x):
-    e = np.exp(-np.abs(x))
+    e = _exp(-np.abs(x))
     return e / ((1 + e) * (1 + e))
 
 
@@ -220,7 +238,7 @@ def _tanh(x):
 
 @_formula("tanh", "derivative")
 def _tanh_d(x):
-    e = np.exp(-2 * np.abs(x))  # 1/cosh^2 = 4e / (1 + e)^2, no overflow
+    e = _exp(-2 * np.abs(x))  # 1/cosh^2 = 4e / (1 + e)^2, no overflow
     return 4 * e / ((1 + e) * (1 + e))
 
 
@@ -240,52 +258,147 @@ def _c(x, value):
 
 def _sigmoid_parts(v):
     """(sigmoid(v), e) with e = e^-|v|: no overflow for any v."""
-    e = np.exp(-np.abs(v))
+    e = _exp(-np.abs(v))
     return np.where(v > 0, 1, e) / (1 + e), e
 
 
 def _softplus0(v):
     """log(1 + e^v) without overflow: max(v, 0) + log1p(e^-|v|)."""
-    return np.maximum(v, 0) + np.log1p(np.exp(-np.abs(v)))
+    return np.maximum(v, 0) + np.log1p(_exp(-np.abs(v)))
 
 
 def _erfc_nonnegative(z):
     """erfc(z) for z >= 0 in z's dtype: the series e^-z^2 sum 2^n z^(2n+1) / (2n+1)!! (all
-    terms positive) for erf below 2, the continued fraction of e^(z^2) erfc(z) from 2 on."""
+    terms positive) for erf below 2, the continued fraction of e^(z^2) erfc(z) from 2 on.  Each
+    is evaluated only where it is used, with as many terms as z's dtype needs there
+    (_erfc_terms)."""
     z = np.asarray(z)
-    small = np.minimum(z, _c(z, 2))
-    term, total = small.copy(), small.copy()
-    for n in range(1, 90):
-        term = term * 2 * small * small / (2 * n + 1)
-        total = total + term
+    flat = z.reshape(-1)
+    out = np.empty_like(flat)
     two_over_sqrt_pi = 2 / np.sqrt(_c(z, _PI))
-    erf_small = two_over_sqrt_pi * np.exp(-small * small) * total
-    big = np.maximum(z, _c(z, 2))
-    f = np.zeros_like(big)
-    for k in range(100, 0, -1):
-        f = (_c(z, k) / 2) / (big + f)
-    erfc_big = np.exp(-big * big) / (big + f) * (two_over_sqrt_pi / 2)
-    return np.where(z < 2, 1 - erf_small, erfc_big)
+    series_terms, fraction_terms = _erfc_terms(z.dtype)
+    small = flat < 2
+    if small.any():
+        at = np.flatnonzero(small)
+        s = flat[at]
+        erf_small = two_over_sqrt_pi * _exp(-s * s) * _erf_series(s, series_terms)
+        out[at] = 1 - erf_small
+    if not small.all():
+        at = np.flatnonzero(~small)  # NaN included
+        big = flat[at]
+        lows = np.array([lo for lo, _ in fraction_terms], dtype=z.dtype)
+        band = np.searchsorted(lows, big, side="right") - 1  # NaN: the last band
+        for k in np.flatnonzero(np.bincount(band, minlength=len(lows))):
+            i = np.flatnonzero(band == k)
+            v = big[i]
+            f = np.zeros_like(v)
+            for j in range(fraction_terms[k][1], 0, -1):
+                f = (_c(z, j) / 2) / (v + f)
+            out[at[i]] = _exp(-v * v) / (v + f) * (two_over_sqrt_pi / 2)
+    return out.reshape(z.shape)
+
+
+def _erf_series(z, n_terms):
+    """sum_{n < n_terms} 2^n z^(2n+1) / (2n+1)!! for 0 <= z < 2 (or NaN), flat arrays.  An
+    element leaves the loop once adding its term leaves its sum unchanged where every later
+    term is below the one before (the ratio 2 z^2 / (2n+3) < 1: at n = 1 for z < 1, from n = 4
+    for all): the later, smaller terms cannot change it either (round to nearest), so the sum
+    is bit-identical to running all n_terms terms, at the cost of each element's own count."""
+    term, total = z.copy(), z.copy()
+    result, active = total, np.arange(z.size)
+    for n in range(1, n_terms):
+        term = term * 2 * z * z / (2 * n + 1)
+        new = total + term
+        if n == 1 or n % 4 == 0:
+            moving = new != total  # NaN keeps moving
+            if n == 1:
+                moving |= ~(z < 1)
+            if not moving.all():
+                result[active[~moving]] = new[~moving]
+                active, z, term, new = active[moving], z[moving], term[moving], new[moving]
+        total = new
+    result[active] = total
+    return result
+
+
+@functools.lru_cache(maxsize=None)
+def _erfc_terms(dtype):
+    """(series terms, ((z_low, continued-fraction terms), ...)) for erfc in `dtype`, derived from
+    its epsilon so that truncation stays below eps/16 relative:
+
+    - series, 0 <= z < 2: term n is term n-1 times 2 z^2 / (2n+1), largest at z = 2; the count
+      is the first n with term_n(2) < eps/16 times the sum (float64: 31, np.longdouble with 64
+      bits: 34), plus 1 + the 4 of _erf_series's check interval, so that every element leaves
+      by the sum-unchanged test before the bound (36 and 39 terms);
+    - continued fraction, z >= 2: K (k/2) / (z + ...) converges faster the larger z is, so a
+      band [z_low, next z_low) takes the count that the fraction needs at z_low: the first n
+      whose n-term fraction is within eps/16 of the 3000-term one (60-digit decimal
+      arithmetic).  float64: 61 terms at z = 2, 22 at 4, 11 at 8, 4 from 64; np.longdouble:
+      84, 30, 14, 5.  (The fixed count was 100 terms everywhere, and 90 for the series.)"""
+    from decimal import Decimal, localcontext
+
+    eps = float(np.finfo(dtype).eps)
+    z, term, total, n = 2.0, 2.0, 2.0, 0
+    while term >= eps / 16 * total:
+        n += 1
+        term *= 2 * z * z / (2 * n + 1)
+        total += term
+    series = n + 1 + 4
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+
+        def fraction(z, n):
+            f = Decimal(0)
+            for k in range(n, 0, -1):
+                f = (Decimal(k) / 2) / (z + f)
+            return 1 / (z + f)
+
+        bands = []
+        for low in (2, 3, 4, 6, 8, 12, 16, 32, 64, 128):
+            d = Decimal(low)
+            limit, tol, n = fraction(d, 3000), Decimal(eps) / 16, 1
+            while abs(fraction(d, n) - limit) > tol * limit:
+                n += 1
+            bands.append((low, n))
+    return series, tuple(bands)
 
 
 _PI = "3.14159265358979323846264338327950288"
 
 
-def _normal_cdf_pdf(x):
-    """(Phi(x), phi(x)), Phi from erfc of |x|/sqrt(2) so the lower tail keeps its accuracy."""
+def _normal_cdf_pdf(x, pdf=True):
+    """(Phi(x), phi(x)), Phi from erfc of |x|/sqrt(2) so the lower tail keeps its accuracy;
+    phi is None without `pdf`."""
     pi = _c(x, _PI)
     a = np.abs(x)
     half_e = _erfc_nonnegative(a / np.sqrt(_c(x, 2))) / 2
-    phi = np.exp(-x * x / 2) / np.sqrt(2 * pi)
+    phi = _exp(-x * x / 2) / np.sqrt(2 * pi) if pdf else None
     return np.where(x > 0, 1 - half_e, half_e), phi
 
 
 def _tanhshrink_series(x):
-    """x - tanh x = sum_{n>=2} -2^(2n)(2^(2n)-1) B_2n x^(2n-1) / (2n)! for |x| <= 1/2."""
+    """x - tanh x = sum_{n>=2} -2^(2n)(2^(2n)-1) B_2n x^(2n-1) / (2n)! for |x| <= 1/2, with as
+    many terms as x's dtype needs (_tanhshrink_terms)."""
     total = np.zeros_like(x)
-    for coeff in reversed(_TANHSHRINK_COEFFS):
+    for coeff in reversed(_TANHSHRINK_COEFFS[:_tanhshrink_terms(x.dtype)]):
         total = total * x * x + _c(x, coeff)
     return total * x * x * x
+
+
+@functools.lru_cache(maxsize=None)
+def _tanhshrink_terms(dtype):
+    """The number of terms of (x - tanh x) / x^3 = sum c_n x^(2n) that `dtype` needs at
+    |x| <= 1/2: the terms alternate in sign and shrink about 10x each (|c_n+1 / c_n| -> 4/pi^2,
+    times x^2 = 1/4), so the truncation error is below the first omitted term |c_N| / 4^N;
+    the count is the first N with that below eps/16 of the sum's smallest value there,
+    (1/2 - tanh 1/2) * 8 = 0.3, checked on the exact coefficients.  float64: 17 terms,
+    np.longdouble (64 bits): 21 (all 30 before)."""
+    eps = float(np.finfo(dtype).eps)
+    for n, c in enumerate(_TANHSHRINK_COEFFS):
+        if abs(float(c)) / 4.0 ** n < eps / 16 * 0.3:
+            return n
+    return len(_TANHSHRINK_COEFFS)
 
 
 def _tanhshrink_coefficients(n_terms=30):
@@ -332,15 +445,20 @@ def _near_zero(name, z, general):
     hi = _c(z, hi_s)
     lo = z.dtype.type((wide - np.longdouble(hi)) + np.longdouble(lo_s))
     t = (z - hi) - lo
-    series = np.zeros_like(z)
-    for c in reversed(coeffs):
-        series = series * t + _c(z, c)
-    return np.where(np.abs(t) < _c(z, "0.015625"), t * series, general)
+    near = np.abs(t) < _c(z, "0.015625")
+    out = np.array(np.broadcast_to(general, z.shape), dtype=z.dtype)
+    if near.any():  # the series only where it is used (elementwise: the same values)
+        tn = t[near]
+        series = np.zeros_like(tn)
+        for c in reversed(coeffs):
+            series = series * tn + _c(z, c)
+        out[near] = tn * series
+    return out
 
 
 @_formula("log_sigmoid", "value")
 def _log_sigmoid(x):
-    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+    return np.minimum(x, 0) - np.log1p(_exp(-np.abs(x)))
 
 
 @_formula("log_sigmoid", "derivative")
@@ -360,7 +478,11 @@ def _softsign_d(x):
 
 @_formula("tanhshrink", "value")
 def _tanhshrink(x):
-    return np.where(np.abs(x) < 0.5, _tanhshrink_series(x), x - np.tanh(x))
+    out = np.asarray(x - np.tanh(x))
+    small = np.abs(x) < 0.5
+    if small.any():  # the series only where it is used
+        out[small] = _tanhshrink_series(x[small])
+    return out
 
 
 @_formula("tanhshrink", "derivative")
@@ -375,7 +497,7 @@ def _elu(x, alpha):
 
 @_formula("elu", "derivative")
 def _elu_d(x, alpha):
-    return np.where(x > 0, 1, _c(x, alpha) * np.exp(x))
+    return np.where(x > 0, 1, _c(x, alpha) * _exp(x))
 
 
 @_formula("elu", "derivative_from_y")
@@ -397,7 +519,7 @@ def _selu(x):
 
 @_formula("selu", "derivative")
 def _selu_d(x):
-    return np.where(x > 0, _c(x, _SELU_SCALE), _c(x, _SELU_SCALE_ALPHA) * np.exp(x))
+    return np.where(x > 0, _c(x, _SELU_SCALE), _c(x, _SELU_SCALE_ALPHA) * _exp(x))
 
 
 @_formula("celu", "value")
@@ -411,14 +533,14 @@ def _celu(x, alpha):
 
 @_formula("celu", "derivative")
 def _celu_d(x, alpha):
-    return np.where(x > 0, 1, np.exp(x / _c(x, alpha)))
+    return np.where(x > 0, 1, _exp(x / _c(x, alpha)))
 
 
 @_formula("softplus", "value")
 def _softplus(x, beta, threshold):
     b = _c(x, beta)
     bx = b * x
-    return np.where(bx > threshold, x, np.where(bx > 0, x, 0) + np.log1p(np.exp(-np.abs(bx))) / b)
+    return np.where(bx > threshold, x, np.where(bx > 0, x, 0) + np.log1p(_exp(-np.abs(bx))) / b)
 
 
 @_formula("softplus", "derivative")
@@ -471,7 +593,7 @@ def _gelu(x, approximate):
     if approximate == "tanh":
         v, _ = _gelu_tanh_arg(np.minimum(x, 64))
         return np.where(x < 64, x * _sigmoid_parts(v)[0], x)
-    return x * _normal_cdf_pdf(x)[0]
+    return x * _normal_cdf_pdf(x, pdf=False)[0]
 
 
 @_formula("gelu", "derivative")
@@ -505,7 +627,7 @@ def _mish_d(x):
 @_formula("exponential", "value")
 @_formula("exponential", "derivative")
 def _exponential(x):
-    return np.exp(x)
+    return _exp(x)
 
 
 @_formula("exponential", "derivative_from_y")
@@ -555,40 +677,57 @@ def _omega_x(x, omega):
     (oh, ol), (xh, xl) = split(mo), split(mx)
     p = mo * mx
     e = ((oh * xh - p) + oh * xl + ol * xh) + ol * xl
-    hi = om * w  # keeps inf, NaN and signed zeros exactly as the kernels' product
-    # a double-double has double's range: a product beyond it is infinite (sin, cos: NaN), as
-    # in the kernels (and in PyTorch's sin(omega * x)), also when evaluated in np.longdouble
-    with np.errstate(over="ignore"):
-        hi = np.where(np.isinf(hi.astype(np.float64)), hi.astype(np.float64), hi).astype(w.dtype)
+    hi = _omega_hi(w, om)
     lo = np.ldexp(e, eo + ex)
     return hi, np.where(np.isfinite(hi) & np.isfinite(lo), lo, 0)
 
 
-def _sin_exact(x, omega):
-    """(sin, cos) of the exact omega x, in the wide dtype: angle-addition of hi and lo."""
+def _omega_hi(w, om):
+    """The rounded product omega x: it keeps inf, NaN and signed zeros exactly as the kernels'
+    product.  A double-double has double's range: a product beyond it is infinite (sin, cos:
+    NaN), as in the kernels (and in PyTorch's sin(omega * x)), also in np.longdouble."""
+    hi = om * w
+    with np.errstate(over="ignore"):
+        return np.where(np.isinf(hi.astype(np.float64)), hi.astype(np.float64), hi).astype(w.dtype)
+
+
+def _sin_exact(x, omega, part):
+    """sin (part 0) or cos (part 1) of the exact omega x, in the wide dtype: angle-addition of
+    hi and lo.  For omega = +-2^k (omega = 1 included) _omega_x's lo is always +0 (the
+    mantissa product 1/2 mx is exact), so sin lo = +0 and cos lo = 1: the sums are cos hi and
+    sin hi + (+0), that is sin hi with +-0 made +0, bit for bit, without the other two trig
+    calls and the exact product (sin hi = 0 only at hi = +-0, where cos hi = 1)."""
+    w = _wide(x)
+    om = w.dtype.type(omega)
+    if np.isfinite(om) and abs(np.frexp(om)[0]) == 0.5:
+        hi = _omega_hi(w, om)
+        if part == 1:
+            return np.cos(hi)
+        sh = np.sin(hi)
+        return np.where(sh == 0, w.dtype.type(0), sh)
     hi, lo = _omega_x(x, omega)
     sh, ch, sl, cl = np.sin(hi), np.cos(hi), np.sin(lo), np.cos(lo)
-    return sh * cl + ch * sl, ch * cl - sh * sl
+    return sh * cl + ch * sl if part == 0 else ch * cl - sh * sl
 
 
 @_formula("sin", "value")
 def _sin(x, omega):
-    return _sin_exact(x, omega)[0].astype(x.dtype)
+    return _sin_exact(x, omega, 0).astype(x.dtype)
 
 
 @_formula("sin", "derivative")
 def _sin_d(x, omega):
-    return (_wide(x).dtype.type(omega) * _sin_exact(x, omega)[1]).astype(x.dtype)
+    return (_wide(x).dtype.type(omega) * _sin_exact(x, omega, 1)).astype(x.dtype)
 
 
 @_formula("cos", "value")
 def _cos(x, omega):
-    return _sin_exact(x, omega)[1].astype(x.dtype)
+    return _sin_exact(x, omega, 1).astype(x.dtype)
 
 
 @_formula("cos", "derivative")
 def _cos_d(x, omega):
-    return (-_wide(x).dtype.type(omega) * _sin_exact(x, omega)[0]).astype(x.dtype)
+    return (-_wide(x).dtype.type(omega) * _sin_exact(x, omega, 0)).astype(x.dtype)
 
 
 def evaluate(name, kind, x, **params):
@@ -600,7 +739,10 @@ def evaluate(name, kind, x, **params):
         raise TypeError(f"evaluate needs a floating array, got {x.dtype}")
     with np.errstate(all="ignore"):
         r = np.asarray(formulas[name][kind](x, **params), dtype=x.dtype)
-        return np.where(np.isnan(x), x, r)
+        nan = np.isnan(x)
+        if nan.any() or r.shape != x.shape or not r.flags.writeable or np.may_share_memory(r, x):
+            return np.where(nan, x, r)
+        return r  # a new array already: the copy of np.where would change nothing
 
 
 _SUFFIXES = (("_grad_from_y", "reference_grad_from_y"), ("_grad", "reference_grad"), ("", "reference"))
