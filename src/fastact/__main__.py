@@ -41,6 +41,10 @@ def main(argv=None) -> int:
     p_acc.add_argument("--markdown", metavar="FILE",
                        help="also write the table as markdown (docs/accuracy.md) with the command, "
                             "the machine and the date")
+    p_acc.add_argument("--update", action="store_true",
+                       help="with --markdown: replace the rows of the functions measured in that "
+                            "existing document (written by this tool on the same inputs), keep "
+                            "the others, and name this run in its header")
     p_acc.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p_acc.add_argument("--dtype", choices=("float32", "float64"), action="append",
                        help="restrict to a dtype (repeatable)")
@@ -85,6 +89,8 @@ def main(argv=None) -> int:
 
         if args.isa:
             _core.set_isa(args.isa)
+        if args.update and not args.markdown:
+            p_acc.error("--update needs --markdown FILE")
         if args.jobs is not None and args.jobs < 1:
             p_acc.error(f"--jobs must be at least 1, got {args.jobs}")
         names = [fastact.get(n).name for n in args.functions] or None
@@ -92,7 +98,8 @@ def main(argv=None) -> int:
         command = "python -m fastact " + " ".join(argv if argv is not None else sys.argv[1:])
         ok = _accuracy.table(names, tuple(args.dtype or ("float32", "float64")),
                              exhaustive=args.exhaustive, progress=not args.no_progress,
-                             markdown=args.markdown, command=command.strip(), jobs=args.jobs)
+                             markdown=args.markdown, command=command.strip(), jobs=args.jobs,
+                             update=args.update)
         return 0 if ok else 1
     if args.command == "docs":
         if args.choosing:

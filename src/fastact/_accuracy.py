@@ -344,9 +344,10 @@ def machine():
 
 
 def table(names=None, dtypes=("float32", "float64"), exhaustive=False, file=None, progress=True,
-          markdown=None, command=None, jobs=None):
+          markdown=None, command=None, jobs=None, update=False):
     """Print the accuracy of each function, mode and dtype against the registry's bound; with
-    `markdown`, also write it as a markdown document.  Returns True when every bound holds.
+    `markdown`, also write it as a markdown document (with `update`, replacing the rows measured
+    in an existing one: see write_markdown).  Returns True when every bound holds.
     `jobs`: worker threads (default: os.cpu_count()); the table does not depend on it."""
     names = names or [s.name for s in SPECS]
     jobs = jobs or os.cpu_count() or 1
@@ -370,14 +371,22 @@ def table(names=None, dtypes=("float32", "float64"), exhaustive=False, file=None
                       f"{r.count:>12}{secs:>7.1f}" + ("" if good else "  OVER"), file=file, flush=True)
                 rows.append((spec, dt, mode, r, bound, good))
     if markdown:
-        write_markdown(markdown, rows, exhaustive, command)
+        write_markdown(markdown, rows, exhaustive, command, update=update)
     return ok
 
 
-def write_markdown(path, rows, exhaustive, command):
+TABLE_HEAD = "| function | dtype | mode | max error | bound | at x | inputs | ok |"
+
+
+def write_markdown(path, rows, exhaustive, command, update=False):
+    """Write the table as a markdown document.  With `update`, `path` must be a document this
+    function wrote on the same inputs: its rows of the functions measured now are replaced (or
+    added, in registry order), the others kept, and its header gains a line naming this run."""
     m = machine()
     f32 = "all 2^32 float32 inputs" if exhaustive else "every 4099th float32 bit pattern"
     f64 = (f"{EXHAUSTIVE_F64_SAMPLES if exhaustive else SAMPLE_F64:,} random float64 bit patterns")
+    inputs = (f"- inputs: float32 rows: {f32}; float64 rows: {f64}; both plus 2^20 points on dense "
+              "grids around the regime changes (|x| <= 120, |x| <= 1, |x| <= 1e-3, the exp underflow range).")
     lines = [
         "# Accuracy",
         "",
@@ -386,8 +395,7 @@ def write_markdown(path, rows, exhaustive, command):
         f"- machine: {m['cpu']}",
         f"- kernels: {m['isa']} path; {m['versions']}",
         f"- date: {m['date']}",
-        f"- inputs: float32 rows: {f32}; float64 rows: {f64}; both plus 2^20 points on dense "
-        "grids around the regime changes (|x| <= 120, |x| <= 1, |x| <= 1e-3, the exp underflow range).",
+        inputs,
         "",
         "Exact functions (piecewise-linear) must equal their pure-NumPy reference bit for bit "
         "(`differ` counts the inputs where they do not; in float32 the results of leaky_relu, "
@@ -397,14 +405,33 @@ def write_markdown(path, rows, exhaustive, command):
         "evaluated in float64 (float32 rows) or np.longdouble (float64 rows), subnormal results "
         "included; the bound is the registry's.",
         "",
-        "| function | dtype | mode | max error | bound | at x | inputs | ok |",
+        TABLE_HEAD,
         "|---|---|---|---|---|---|---|---|",
     ]
+    table = {}
     for spec, dt, mode, r, bound, good in rows:
         err = (f"{r.mismatches} differ" if r.mismatches else
                ("bit-exact" if spec.exact else f"{r.worst:.3f} ulp"))
-        lines.append(f"| {spec.name} | {dt} | {mode} | {err} | "
-                     f"{'exact' if spec.exact else bound} | {'' if r.at is None else repr(r.at)} | "
-                     f"{r.count:,} | {'yes' if good else '**no**'} |")
+        table[spec.name, dt, mode] = (
+            f"| {spec.name} | {dt} | {mode} | {err} | "
+            f"{'exact' if spec.exact else bound} | {'' if r.at is None else repr(r.at)} | "
+            f"{r.count:,} | {'yes' if good else '**no**'} |")
+    if update:
+        with open(path) as fh:
+            old = fh.read().splitlines()
+        if inputs not in old or TABLE_HEAD not in old:
+            raise ValueError(f"{path} is not a table of this tool on the same inputs "
+                             "(exhaustive or sample); write it whole instead of updating it")
+        start = old.index(TABLE_HEAD)
+        kept = {tuple(c.strip() for c in line.split("|")[1:4]): line
+                for line in old[start + 2:] if line.startswith("| ")}
+        names = sorted({name for name, _, _ in table}, key=[s.name for s in SPECS].index)
+        lines = old[:old.index(inputs) + 1] + [
+            f"- updated {m['date']}: {', '.join(names)} measured again by `{command}` "
+            f"({m['isa']} path; {m['versions']})"] + old[old.index(inputs) + 1:start + 2]
+        table = {**kept, **table}
+    order = {s.name: i for i, s in enumerate(SPECS)}
+    for key in sorted(table, key=lambda k: (order[k[0]], k[1], MODES.index(k[2]))):
+        lines.append(table[key])
     with open(path, "w") as fh:
         fh.write("\n".join(lines) + "\n")
