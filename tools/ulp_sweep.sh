@@ -7,7 +7,7 @@ out=build/ulp_sweep
 mkdir -p "$out"
 flags=(-std=c11 -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math -Wall -Wextra -Icsrc)
 objs=() defs=()
-declare -A isa_flags=([baseline]="" [avx2]="-mavx2 -mfma" [avx512]="-mavx512f -mavx512dq -mavx512vl -mfma")
+declare -A isa_flags=([baseline]="" [avx2]="-mavx2 -mfma -mf16c" [avx512]="-mavx512f -mavx512dq -mavx512vl -mfma -mf16c")
 for isa in baseline avx2 avx512; do
   # shellcheck disable=SC2086
   cc "${flags[@]}" ${isa_flags[$isa]} -DFA_ISA=$isa -c csrc/fa_kernels.c -o "$out/k_$isa.o"
