@@ -13,6 +13,8 @@
 - Near the zeros of silu', gelu' (both forms) and mish': f'(x0 + t) = t P(t) on |t| <= R, P
   interpolated at Chebyshev nodes, x0 as a double-double: the float64 derivatives use it
   there, where their terms cancel.
+- float32 gelu in double (csrc/fa_functions_f32.inc): erfcx as one polynomial in
+  t = (z - K) / (z + K), and gelu' = t P(t) next to its zero, to float32's accuracy only.
 - 2/pi bits for the scalar Payne-Hanek reduction of huge arguments; pi/2 split into pieces of
   33 bits (products with |n| < 2^20 are exact) for the vector Cody-Waite reduction.
 """
@@ -247,6 +249,50 @@ def main():
         v -= w
     print("#define FA_TWO_OVER_PI_WORDS {" + ", ".join(f"0x{w:016x}u" for w in words) + "}")
     mp.mp.dps = 60
+    float32_lite()
+
+
+# float32 gelu in double ("lite", csrc/fa_functions_f32.inc): erfcx on [0, ZMAX] as one
+# polynomial in t = (z - K) / (z + K), no piece selects (ZMAX: gelu and gelu' round to 0 or
+# their limit beyond |x| = ZMAX sqrt2 = 14.85)
+ERFCX_LITE_K, ERFCX_LITE_ZMAX = mp.mpf(3), mp.mpf("10.5")
+
+
+def float32_lite(target=mp.mpf(2) ** -29):
+    """Fits for the float32 kernels computed in double: relative error `target` (float32's
+    2^-24 with room for the evaluation), coefficients in double."""
+    k, zmax = ERFCX_LITE_K, ERFCX_LITE_ZMAX
+    tlo, thi = mp.mpf(-1), (zmax - k) / (zmax + k)
+
+    def h(t):
+        z = k * (1 + t) / (1 - t)
+        return mp.exp(z * z) * mp.erfc(z)
+    for deg in range(6, 30):
+        mono = to_t_basis(chebyshev_fit(h, tlo, thi, deg), tlo, thi)
+        err = max_rel_error(h, mono, tlo, thi, lambda c: float(c), samples=400)
+        if err < target:
+            break
+    print(f"/* float32 gelu: erfcx(z) for 0 <= z <= {mp.nstr(zmax, 3)} in t = (z - {mp.nstr(k, 2)}) / "
+          f"(z + {mp.nstr(k, 2)}), degree {deg}: max relative error {mp.nstr(err, 3)} */")
+    print(f"#define FA_ERFCX_LITE_K {c_double(k)}")
+    print(f"#define FA_ERFCX_LITE_ZMAX {c_double(zmax)}")
+    emit_list("FA_ERFCX_LITE", mono, c_double)
+    # gelu' = t P(t) next to its zero, where Phi + x phi cancels beyond erfcx's fit
+    x0 = mp.findroot(gelu_d, -1)
+    slope = mp.diff(gelu_d, x0)
+    radius = mp.mpf(1) / 8
+
+    def p(t):
+        return gelu_d(x0 + t) / t if t else slope
+    for deg in range(3, 30):
+        mono = to_t_basis(chebyshev_fit(p, -radius, radius, deg), -radius, radius)
+        err = max_rel_error(p, mono, -radius, radius, lambda c: float(c), samples=400)
+        if err < target:
+            break
+    print(f"/* float32 gelu' = t P(t), t = x - x0 (FA_DZERO_GELU_X0_*), |t| <= {mp.nstr(radius, 3)}: "
+          f"degree {deg}, max relative error {mp.nstr(err, 3)} */")
+    print(f"#define FA_DZERO_GELU_LITE_R {c_double(radius)}")
+    emit_list("FA_DZERO_GELU_LITE", mono, c_double)
 
 
 if __name__ == "__main__":
