@@ -103,6 +103,18 @@ def test_smooth_accuracy_sample(isa, spec, dtype):
         assert r.count > 2_000_000 // THIN
 
 
+def test_selu_does_not_overflow_below_the_largest_finite(isa, dtype):
+    """scale * x rounds to the largest finite just below max / scale: the float scale alone
+    overflowed there (float32 x = 3.2386221e38 gave inf: the exhaustive sweep's finding)."""
+    big = np.finfo(dtype).max
+    x = np.array([3.2386221488365256e38 if dtype == np.float32 else big / 1.0507009873554805,
+                  big / 1.1, big, np.inf, 1.0, 0.5], dtype)
+    got = fastact.selu(x)
+    want = ref.evaluate("selu", "value", x.astype(np.float64 if dtype == np.float32 else np.longdouble))
+    assert np.isfinite(got[0]) and got[3] == np.inf and got[2] == np.inf
+    assert np.max(_accuracy.ulp_error(got, want)) <= 2
+
+
 def test_leaky_relu_zero_slope_at_minus_inf(isa, dtype):
     x = np.array([-np.inf, -1.0, 2.0], dtype=dtype)
     assert same_bits(fastact.leaky_relu(x, negative_slope=0.0), np.array([0.0, -0.0, 2.0], dtype))
