@@ -115,6 +115,13 @@ def test_selu_does_not_overflow_below_the_largest_finite(isa, dtype):
     assert np.max(_accuracy.ulp_error(got, want)) <= 2
 
 
+def test_hardswish_near_a_tie(isa):
+    """float32 x = 1.0323827e-7: x/2 + x^2/6 lies 2e-8 ulp below a tie, which a float
+    evaluation with a 24-bit tail rounded up (the exhaustive sweep's finding)."""
+    x = np.array([1.0323827126512697e-07], np.float32)
+    assert same_bits(fastact.hardswish(x), ref.hardswish(x))
+
+
 def test_leaky_relu_zero_slope_at_minus_inf(isa, dtype):
     x = np.array([-np.inf, -1.0, 2.0], dtype=dtype)
     assert same_bits(fastact.leaky_relu(x, negative_slope=0.0), np.array([0.0, -0.0, 2.0], dtype))
