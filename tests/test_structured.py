@@ -96,6 +96,45 @@ def test_axis_values_offset_rows(isa, name, dtype):
         assert same_bits(got.T, f(np.ascontiguousarray(x.T), axis=0))
 
 
+@pytest.mark.parametrize("name", AXIS_FNS)
+def test_short_rows_every_length(isa, name, dtype):
+    """Every length of the short-row tiles (float32: 1..31, float64: 1..15, and the first
+    lengths past them), 37 rows (whole tiles and a padded last one) with offset rows, -inf,
+    +inf and NaN: forward and backward within their bounds, the same bits as the column
+    layout (axis 0) and as the rows alone, in place too."""
+    f = fastact.get(name)
+    bound = STRUCTURED_BY_NAME[name].ulp[dtype.name][0]
+    ref, ref_bwd = getattr(sref, name), getattr(sref, name + "_backward")
+    for n in range(1, 35):
+        x = rows(dtype, (37, n), seed=n)
+        x[1] += 300.0
+        x[2] -= 1e4
+        x[3] *= 40.0
+        x[4] += np.array(207.75, dtype)  # float32's switch of shift
+        x[5, 0] = -np.inf
+        x[6, n // 2] = np.nan
+        x[7, n - 1] = np.inf
+        x[8, : (n + 1) // 2] = -np.inf if name != "softmin" else np.inf
+        with np.errstate(all="ignore"):
+            y = f(x)
+            err = ulps(y, ref(wide(x)))
+        assert err.max() <= bound, (n, float(err.max()), int(err.max(1).argmax()))
+        assert same_bits(y, f(np.ascontiguousarray(x.T), axis=0).T), n
+        assert same_bits(y[30:], f(x[30:])), n
+        xx = x.copy()
+        assert f(xx, out=xx) is xx and same_bits(xx, y), n
+        g = rows(dtype, (37, n), seed=100 + n, scale=1.0)
+        ok = ~np.isnan(y).any(axis=1)
+        gx = f.backward(g, y=y)
+        want = ref_bwd(wide(g), wide(y))
+        e = np.abs(gx - want)[ok] / (np.abs(g).max() * np.finfo(dtype).eps)
+        assert e.max() < 16, (n, float(e.max()))
+        assert np.isnan(gx[~ok]).all(), n
+        assert same_bits(gx, f.backward(np.ascontiguousarray(g.T), y=np.ascontiguousarray(y.T), axis=0).T), n
+        gg = g.copy()
+        assert f.backward(gg, y=y, out=gg) is gg and same_bits(gg, gx), n
+
+
 def test_log_softmax_dominant_element(dtype):
     """log_softmax of the dominant element is -log1p(tiny): full relative accuracy."""
     for tail in (-10.0, -30.0, -60.0, -100.0):
