@@ -1,7 +1,8 @@
 """Noise-robust cross-check of `python -m fastact bench-structured` on a loaded machine: the
 same cases and peers, each side timed as the minimum of 5 rounds of 5 calls (interleaved), so
-time stolen by other processes inflates no ratio; then prelu, rrelu and leaky_relu (rrelu's
-eval formula) at n = 2^20 against a copy, timed the same way.  One thread; run it pinned:
+time stolen by other processes inflates no ratio; then the short rows (10000x10) of softmax,
+log_softmax and softmin, forward and backward from y, and prelu, rrelu and leaky_relu (rrelu's
+eval formula) at n = 2^20, against a copy, timed the same way.  One thread; run it pinned:
 
     taskset -c 1 .venv/bin/python tools/structured_min_ratios.py
 """
@@ -54,6 +55,21 @@ def main():
                 if "last" in ns:
                     line += f", /last {ns['fastact'] / ns['last']:.2f}"
                 print(line)
+    for dt in (np.float32, np.float64):  # short rows: every function and backward from y
+        x = (rng.standard_normal((10000, 10)) * 4).astype(dt)
+        g = rng.standard_normal(x.shape).astype(dt)
+        o = np.empty_like(x)
+        cases = {"copy": lambda: np.copyto(o, x)}
+        for name in ("softmax", "log_softmax", "softmin"):
+            f = fastact.get(name)
+            cases[name] = lambda f=f: f(x, out=o)
+            cases[name + " backward"] = lambda f=f, y=f(x): f.backward(g, y=y, out=o)
+        best = {k: float("inf") for k in cases}
+        for _ in range(5):
+            for k, call in cases.items():
+                best[k] = min(best[k], fastest(call))
+        print(f"{np.dtype(dt).name:8} 10000x10 /copy: " + ", ".join(
+            f"{k} {best[k] / best['copy']:.1f}" for k in cases if k != "copy"))
     for dt in (np.float32, np.float64):
         x = (rng.standard_normal(bs.N_ELEMENTWISE) * 4).astype(dt)
         o, s = np.empty_like(x), np.empty_like(x)
