@@ -9,7 +9,8 @@
 - erfcx(z) = e^(z^2) erfc(z), z >= 0, in three pieces interpolated at Chebyshev nodes
   (near-minimax): in z on [0, 2] and [2, 6], and erfcx(z) / t for t = 4 / (4 + z) on
   [1/8, 2/5] (z from 6 to 28).
-- (x - tanh x) / x^3 in x^2 on [0, 1] (tanhshrink) and on [0, 0.3025] (tanh), the same way.
+- (x - tanh x) / x^3 in x^2 on [0, 1] (tanhshrink; float64 c_0 and c_1 also as the rest of
+  their rounding) and on [0, 0.3025] (tanh), the same way.
 - Near the zeros of silu', gelu' (both forms) and mish': f'(x0 + t) = t P(t) on |t| <= R, P
   interpolated at Chebyshev nodes, x0 as a double-double: the float64 derivatives use it
   there, where their terms cancel.
@@ -263,6 +264,9 @@ def main():
         err = max_rel_error(shrink, mono, mp.mpf(0), mp.mpf(1), lambda c: float.fromhex(fmt(c).rstrip("f")))
         print(f"/* (x - tanh x) / x^3 in x^2 on [0, 1], degree {deg}: max relative error {mp.nstr(err, 3)} */")
         emit_list(f"FA_TANHSHRINK_{name}", mono, fmt)
+    # float64 tanhshrink's value: what rounding c_0 and c_1 to double leaves out (its last two
+    # Horner steps are double-doubles)
+    emit_list("FA_TANHSHRINK_LO_F64", [c - mp.mpf(float(c)) for c in mono[:2]], c_double)
     # ---- tanh below 0.55: the same function of y = x^2 on [0, 0.3025], fewer terms
     for name, deg, fmt in (("F32", 5, c_float), ("F64", 10, c_double)):
         top = mp.mpf("0.3025")
