@@ -9,10 +9,13 @@
 - erfcx(z) = e^(z^2) erfc(z), z >= 0, in three pieces interpolated at Chebyshev nodes
   (near-minimax): in z on [0, 2] and [2, 6], and erfcx(z) / t for t = 4 / (4 + z) on
   [1/8, 2/5] (z from 6 to 28).
-- (x - tanh x) / x^3 in x^2 on [0, 1] (tanhshrink) and on [0, 0.3025] (tanh), the same way.
+- (x - tanh x) / x^3 in x^2 on [0, 1] (tanhshrink; float64 c_0 and c_1 also as the rest of
+  their rounding) and on [0, 0.3025] (tanh), the same way.
 - Near the zeros of silu', gelu' (both forms) and mish': f'(x0 + t) = t P(t) on |t| <= R, P
   interpolated at Chebyshev nodes, x0 as a double-double: the float64 derivatives use it
   there, where their terms cancel.
+- float64 gelu('none') below |x| = 1: x/2 + x^2 (1/sqrt(2 pi) + x^2 Q1(x^2)), Q1 interpolated at
+  Chebyshev nodes (erfcx's first piece loses bits to rounding there, 1 - E/2 another one).
 - float32 gelu in double (csrc/fa_functions_f32.inc): erfcx as one polynomial in
   t = (z - K) / (z + K), and gelu' = t P(t) next to its zero, to float32's accuracy only.
 - 2/pi bits for the scalar Payne-Hanek reduction of huge arguments; pi/2 split into pieces of
@@ -148,6 +151,33 @@ def derivative_zeros(target=mp.mpf(2) ** -60):
         emit_list(f"FA_DZERO_{name}", mono, c_double)
 
 
+# float64 gelu('none') for |x| < GELU_SERIES_TOP: x/2 + x^2 Q(x^2), Q(y) = (Phi(sqrt y) - 1/2) /
+# sqrt y = 1/sqrt(2 pi) + y Q1(y), with no cancellation and no erfcx
+GELU_SERIES_TOP = mp.mpf(1)
+
+
+def gelu_series(target=mp.mpf(2) ** -60):
+    """FA_GELU_SERIES: Q1 in y = x^2 on [0, GELU_SERIES_TOP^2], lowest first, at the smallest
+    degree whose truncation error (exact coefficients) is within target relative (Q1's part of
+    Q is at most a sixth, so Q is within target / 6); Q1 from the Taylor series of Phi, which
+    converges fast there."""
+    c0 = 1 / mp.sqrt(2 * mp.pi)
+
+    def q1(y):
+        return c0 * mp.fsum((-1) ** n * y ** (n - 1) / (2 ** n * mp.factorial(n) * (2 * n + 1))
+                            for n in range(1, 60))
+    top = GELU_SERIES_TOP ** 2
+    for deg in range(4, 30):
+        mono = to_t_basis(chebyshev_fit(q1, mp.mpf(0), top, deg), mp.mpf(0), top)
+        if max_rel_error(q1, mono, mp.mpf(0), top, lambda c: c, samples=400) < target:
+            break
+    err = max_rel_error(q1, mono, mp.mpf(0), top, lambda c: float(c), samples=2000)
+    print(f"/* gelu = x/2 + x^2 (1/sqrt(2 pi) + y Q1(y)), y = x^2 <= {mp.nstr(top, 3)}: Q1 of degree {deg}, "
+          f"max relative error {mp.nstr(err, 3)} */")
+    print(f"#define FA_GELU_SERIES_TOP {c_double(GELU_SERIES_TOP)}")
+    emit_list("FA_GELU_SERIES", mono, c_double)
+
+
 def reference_series(degree=14, digits=30):
     """The pure-NumPy reference's version (fastact/reference.py, _DERIVATIVE_ZEROS): the zero
     x0 as a 64-bit-significand value plus the rest, and the Taylor coefficients of
@@ -191,6 +221,11 @@ def main():
                   chebyshev_fit(lambda t: erfcx(4 / t - 4) / t, tmin, tmax, deg)]
         print(f"/* erfcx in three pieces, degree {deg} */")
         emit_list(f"FA_ERFCX_{name}", [v for triple in zip(*pieces) for v in triple], fmt)
+    # float64 gelu: what rounding c_0 and c_1 to double leaves out, as {A_0, B_0, C_0, A_1, B_1,
+    # C_1} (c_0's rounding alone was 1.35 2^-53 of erfcx(6), the end of B)
+    print("/* erfcx's c_0 and c_1 minus their double values, for the double-double last steps */")
+    emit_list("FA_ERFCX_LO_F64", [piece[k] - mp.mpf(float(piece[k])) for k in (0, 1) for piece in pieces],
+              c_double)
     # ---- pi/2 in four pieces: 33, 33, 33 and 53 significant bits
     pieces, rest = [], mp.pi / 2
     for bits in (33, 33, 33, 53):
@@ -229,6 +264,9 @@ def main():
         err = max_rel_error(shrink, mono, mp.mpf(0), mp.mpf(1), lambda c: float.fromhex(fmt(c).rstrip("f")))
         print(f"/* (x - tanh x) / x^3 in x^2 on [0, 1], degree {deg}: max relative error {mp.nstr(err, 3)} */")
         emit_list(f"FA_TANHSHRINK_{name}", mono, fmt)
+    # float64 tanhshrink's value: what rounding c_0 and c_1 to double leaves out (its last two
+    # Horner steps are double-doubles)
+    emit_list("FA_TANHSHRINK_LO_F64", [c - mp.mpf(float(c)) for c in mono[:2]], c_double)
     # ---- tanh below 0.55: the same function of y = x^2 on [0, 0.3025], fewer terms
     for name, deg, fmt in (("F32", 5, c_float), ("F64", 10, c_double)):
         top = mp.mpf("0.3025")
@@ -238,6 +276,7 @@ def main():
         emit_list(f"FA_TANH_SMALL_{name}", mono, fmt)
     # ---- derivatives with a zero: f'(x0 + t) = t P(t) on |t| <= R (float64 kernels)
     derivative_zeros()
+    gelu_series()
     # ---- 2/pi as 64-bit words (first word: bits 2^-1 .. 2^-64), enough for any double exponent
     mp.mp.dps = 400
     v = 2 / mp.pi

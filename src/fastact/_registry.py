@@ -210,8 +210,9 @@ SPECS: tuple = (
     Spec("softsign", "x / (1 + |x|)", "1 / (1 + |x|)^2", "sigmoid", cost=2,
          ulp=_SMOOTH_ULP),
     Spec("tanhshrink", "x - tanh(x)", "tanh(x)^2", "sigmoid", cost=6,
-         # float64 value: 2.6 ulp on the baseline ISA (no FMA: Horner rounds twice a step)
-         ulp={"float32": (2, 4), "float64": (3, 4)}),
+         # float64 value below |x| = 1: P's last two Horner steps as double-doubles (a rounded
+         # P was 2.6 ulp without FMA, 1.9 with)
+         ulp=_SMOOTH_ULP),
     Spec("elu", "x if x > 0 else alpha (e^x - 1)", "1 if x > 0 else alpha e^x = y + alpha",
          "relu", params=(Param("alpha", 1.0, "value approached as x -> -inf is -alpha"),),
          from_y=True, kinks=lambda p: [0.0], cost=5, ulp=_SMOOTH_ULP),
@@ -235,12 +236,14 @@ SPECS: tuple = (
          "'tanh': x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2",
          "'none': Phi(x) + x phi(x); 'tanh': the derivative of the tanh form", "smooth",
          params=(Param("approximate", "none", "'none' (erf) or 'tanh'", choices=("none", "tanh")),),
-         # float64 value: 2.2 ulp for x < 0 (x/2 g erfcx as double-doubles); 3.3 (4.0 on the
-         # baseline ISA) for small x > 0, where erfcx's first piece cancels in its Horner sum
-         # (erf's series fixes that but stopped GCC vectorizing the loop: issue 5)
-         cost=12, ulp={"float32": (2, 4), "float64": (4, 4)}),
+         # float64 'none' value: x/2 + x^2 Q(x^2) below |x| = 1; above, x/2 g erfcx with g,
+         # erfcx's last two steps (c0, c1 to 106 bits) and 1 - E/2 as double-doubles (a rounded
+         # erfcx and 1 - E/2 were 3.3 ulp, 4.0 without FMA)
+         cost=12, ulp=_SMOOTH_ULP),
     Spec("mish", "x tanh(softplus(x))",
          "tanh(sp) + x sech^2(sp) sigmoid(x), sp = softplus(x)", "smooth", cost=6,
+         # float64 value: e^x, n = e^x (e^x + 2) and n / (n + 2) as double-doubles (rounded,
+         # 2.5 ulp)
          ulp=_SMOOTH_ULP),
     Spec("exponential", "e^x", "e^x = y", "textbook", from_y=True, cost=4, ulp=_SMOOTH_ULP),
     Spec("square", "x^2", "2x", "textbook", exact=True),
