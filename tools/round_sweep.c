@@ -5,6 +5,7 @@
  * value.  The C counterpart of tools/check_rounding.py (same claim, minutes instead of hours).
  *
  *   bash tools/round_sweep.sh [function ...]       (builds this against every ISA's kernels)
+ *   FA_ROUND_SWEEP_LIST=1 in the environment prints every input that fails.
  *
  * The correctly rounded value of N/6 (N = x + 3, x (x + 3) or 2x + 3) comes from double where
  * that is far from a midpoint, else from binary128: for |x| >= 2^-40 (hardswish) or 2^-60
