@@ -164,6 +164,49 @@ def test_hardswish_near_a_tie(isa):
     assert same_bits(fastact.hardswish(x), ref.hardswish(x))
 
 
+def test_hardswish_certified_blocks(isa):
+    """float32: blocks whose |x| are all >= 2^-16 (and not NaN) take x (x + 3) / 6 in double
+    without a correction, the others the corrected formula.  The blocks either side of the
+    threshold's bit pattern, a tiny x or a NaN among large ones, and inputs where x (x + 3) / 6
+    is a float tie exactly (0.078186035) or within 2^-24 ulp of one (0.74999994, -0.124999985,
+    2.3184291e-05: a float EFT misrounded them), in blocks of the fast form."""
+    t = 0x37800000  # bits of 2^-16
+    runs = [np.arange(t + k, t + k + 256, dtype=np.uint32) for k in (-512, -256, 0, 256, 0x10000)]
+    runs += [r | np.uint32(0x80000000) for r in runs]
+    for bits in runs:
+        x = bits.view(np.float32)
+        assert same_bits(fastact.hardswish(x), ref.hardswish(x)), x[0]
+    special = [0.018218994, 0.078186035, 0.1005249, 0.23986816, -9.089472e-05, 0.74999994,
+               -0.74999994, -0.124999985, 2.31842914e-05, -2.31842914e-05, -2.60651595e-05,
+               5.82132052e-05, -5.82132052e-05, 2.9999998, -2.9999998, 3.0, -3.0]
+    for v in special + [1.0323827126512697e-07, np.nan, 2.0 ** -16, -(2.0 ** -17)]:
+        x = np.full(512, 0.75, np.float32)
+        x[300] = v
+        x[:len(special)] = special
+        assert same_bits(fastact.hardswish(x), ref.hardswish(x)), v
+
+
+def test_hard_sigmoid_ties_and_caps(isa):
+    """x = 3 * 2^-24: x/6 + 1/2 = 1/2 + 2^-25 is a tie (to even: 1/2); 1 from 3 on (min(mid, 1),
+    also at +inf), 0 from -3 down."""
+    x = np.array([3 * 2.0 ** -24, -3 * 2.0 ** -24, 3 * 2.0 ** -23, 3.0, 3.0000002, 2.9999998,
+                  -3.0, -3.0000002, -2.9999998, 1e30, np.inf, -np.inf, np.nan, -0.0], np.float32)
+    assert same_bits(fastact.hard_sigmoid(x), ref.hard_sigmoid(x))
+    assert fastact.hard_sigmoid(x)[0] == 0.5
+
+
+def test_tanhshrink_float32_worst_inputs(isa):
+    """The float kernel's worst inputs over all 2^32 (tools/ulp_sweep.sh): next to x = 1, where
+    the result crosses 1/4 and s = 1 - tanh x is as large as it, and the derivative near 0.88."""
+    x = np.array([-1.00635982, 1.00635982, 0.99999994, 1.0, -0.87747556, 0.765895307, 9.99, 10.01],
+                 np.float32)
+    bounds = next(s for s in SPECS if s.name == "tanhshrink").ulp["float32"]
+    for got, kind, bound in ((fastact.tanhshrink(x), "value", bounds[0]),
+                             (fastact.tanhshrink.grad(x), "derivative", bounds[1])):
+        err = _accuracy.ulp_error(got, _accuracy.wide_reference("tanhshrink", kind, x, {}))
+        assert np.max(err) <= bound, (kind, float(np.max(err)), x[np.argmax(err)])
+
+
 def test_leaky_relu_zero_slope_at_minus_inf(isa, dtype):
     x = np.array([-np.inf, -1.0, 2.0], dtype=dtype)
     assert same_bits(fastact.leaky_relu(x, negative_slope=0.0), np.array([0.0, -0.0, 2.0], dtype))

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Build tools/ulp_sweep.c against the kernels of every ISA and sweep all 2^32 float32 inputs:
 #   bash tools/ulp_sweep.sh [isa] [function ...]      (nice'd; about a minute per function and mode)
+# (FA_SWEEP_PROGRAM=round_sweep builds and runs tools/round_sweep.c instead: tools/round_sweep.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=build/ulp_sweep
+prog=${FA_SWEEP_PROGRAM:-ulp_sweep}
+out=build/$prog
 mkdir -p "$out"
 flags=(-std=c11 -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math -Wall -Wextra -Icsrc)
 objs=() defs=()
@@ -14,5 +16,6 @@ for isa in baseline avx2 avx512; do
   objs+=("$out/k_$isa.o")
   [ "$isa" = baseline ] || defs+=("-DFA_HAVE_${isa^^}")
 done
-cc "${flags[@]}" "${defs[@]}" tools/ulp_sweep.c csrc/fa_dispatch.c "${objs[@]}" -lm -o "$out/ulp_sweep"
-exec nice -n 10 "$out/ulp_sweep" "$@"
+# gnu11: round_sweep.c's __float128
+cc "${flags[@]}" -std=gnu11 "${defs[@]}" "tools/$prog.c" csrc/fa_dispatch.c "${objs[@]}" -lm -o "$out/$prog"
+exec nice -n 10 "$out/$prog" "$@"

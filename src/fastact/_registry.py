@@ -204,7 +204,7 @@ SPECS: tuple = (
     Spec("tanh", "(e^x - e^-x) / (e^x + e^-x)", "1 - y^2", "sigmoid", from_y=True, cost=4,
          ulp=_SMOOTH_ULP),
     # -- the smooth catalogue (csrc/fa_functions.inc, one formula for both dtypes; float32 gelu,
-    # mish, tanhshrink and silu's derivative in double, rounded once: fa_functions_f32.inc)
+    # mish and silu's derivative in double, rounded once; tanhshrink in float: fa_functions_f32.inc)
     Spec("log_sigmoid", "log sigmoid(x) = -softplus(-x)", "sigmoid(-x)", "sigmoid", cost=8,
          ulp=_SMOOTH_ULP),
     Spec("softsign", "x / (1 + |x|)", "1 / (1 + |x|)^2", "sigmoid", cost=2,
