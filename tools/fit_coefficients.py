@@ -265,6 +265,24 @@ def exp_fast_f32(degree=4):
     print(f"/* float32 (e^r - 1 - r) / r^2 on |r| <= ln2/2, degree {degree} near-minimax: max relative "
           f"error {mp.nstr(err, 3)} (of q; r^2 q is at most 6% of e^r - 1) */")
     emit_list("FA_EXP_FAST_Q_F32", mono, c_float)
+    # silu' = t P(t) next to its zero x0 in float (x0 as a float pair), |t| <= 1/8
+    x0, radius = mp.findroot(silu_d, -1), mp.mpf(1) / 8
+    slope = mp.diff(silu_d, x0)
+
+    def p(t):
+        return silu_d(x0 + t) / t if t else slope
+    for deg in range(2, 20):
+        mono = to_t_basis(chebyshev_fit(p, -radius, radius, deg), -radius, radius)
+        if max_rel_error(p, mono, -radius, radius, lambda c: c, samples=200) < mp.mpf(2) ** -30:
+            break
+    err = max_rel_error(p, mono, -radius, radius, lambda c: float.fromhex(c_float(c).rstrip("f")))
+    hi = mp.mpf(float.fromhex(c_float(x0).rstrip("f")))
+    print(f"/* float32 silu' = t P(t), t = x - x0, |t| <= {mp.nstr(radius, 3)}: degree {deg}, max "
+          f"relative error {mp.nstr(err, 3)} */")
+    print(f"#define FA_DZERO_SILU_F32_X0_HI {c_float(hi)}")
+    print(f"#define FA_DZERO_SILU_F32_X0_LO {c_float(x0 - hi)}")
+    print(f"#define FA_DZERO_SILU_F32_R {c_float(radius)}")
+    emit_list("FA_DZERO_SILU_F32", mono, c_float)
 
 
 # float32 gelu in double ("lite", csrc/fa_functions_f32.inc): erfcx on [0, ZMAX] as one
