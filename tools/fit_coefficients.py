@@ -199,6 +199,7 @@ def main():
     # ---- exp: 1/k! for k = 2.. (used as e^r - 1 = r + r^2 (1/2! + r/3! + ...))
     for name, deg, fmt in (("F32", 7, c_float), ("F64", 13, c_double)):
         emit_list(f"FA_EXP_INV_FACTORIALS_{name}", [1 / mp.factorial(k) for k in range(2, deg + 1)], fmt)
+    exp_fast_f32()
     # ---- log: log(1+f) = 2 atanh(s), s = f/(2+f); 2 atanh(s) = 2s + s^3 R(s^2), R = sum 2/(2k+1) s^(2k-2)
     for name, nterms, fmt in (("F32", 5, c_float), ("F64", 11, c_double)):
         emit_list(f"FA_LOG_ATANH_{name}", [mp.mpf(2) / (2 * k + 1) for k in range(1, nterms + 1)], fmt)
@@ -289,6 +290,38 @@ def main():
     print("#define FA_TWO_OVER_PI_WORDS {" + ", ".join(f"0x{w:016x}u" for w in words) + "}")
     mp.mp.dps = 60
     float32_lite()
+
+
+def exp_fast_f32(degree=4):
+    """float32 e^r - 1 = r + r^2 q(r) on |r| <= ln2/2 (plus the reduction's slack), q of degree 4
+    interpolated at Chebyshev nodes (near-minimax): Taylor needs degree 5 for the same error."""
+    a = -mp.log(2) / 2 * (1 + mp.mpf(2) ** -10)
+
+    def q(r):  # (e^r - 1 - r) / r^2 by its series: no cancellation at r = 0
+        return mp.fsum(r ** k / mp.factorial(k + 2) for k in range(40))
+    mono = to_t_basis(chebyshev_fit(q, a, -a, degree), a, -a)
+    err = max_rel_error(q, mono, a, -a, lambda c: float.fromhex(c_float(c).rstrip("f")))
+    print(f"/* float32 (e^r - 1 - r) / r^2 on |r| <= ln2/2, degree {degree} near-minimax: max relative "
+          f"error {mp.nstr(err, 3)} (of q; r^2 q is at most 6% of e^r - 1) */")
+    emit_list("FA_EXP_FAST_Q_F32", mono, c_float)
+    # silu' = t P(t) next to its zero x0 in float (x0 as a float pair), |t| <= 1/8
+    x0, radius = mp.findroot(silu_d, -1), mp.mpf(1) / 8
+    slope = mp.diff(silu_d, x0)
+
+    def p(t):
+        return silu_d(x0 + t) / t if t else slope
+    for deg in range(2, 20):
+        mono = to_t_basis(chebyshev_fit(p, -radius, radius, deg), -radius, radius)
+        if max_rel_error(p, mono, -radius, radius, lambda c: c, samples=200) < mp.mpf(2) ** -30:
+            break
+    err = max_rel_error(p, mono, -radius, radius, lambda c: float.fromhex(c_float(c).rstrip("f")))
+    hi = mp.mpf(float.fromhex(c_float(x0).rstrip("f")))
+    print(f"/* float32 silu' = t P(t), t = x - x0, |t| <= {mp.nstr(radius, 3)}: degree {deg}, max "
+          f"relative error {mp.nstr(err, 3)} */")
+    print(f"#define FA_DZERO_SILU_F32_X0_HI {c_float(hi)}")
+    print(f"#define FA_DZERO_SILU_F32_X0_LO {c_float(x0 - hi)}")
+    print(f"#define FA_DZERO_SILU_F32_R {c_float(radius)}")
+    emit_list("FA_DZERO_SILU_F32", mono, c_float)
 
 
 # float32 gelu in double ("lite", csrc/fa_functions_f32.inc): erfcx on [0, ZMAX] as one

@@ -230,8 +230,9 @@ SPECS: tuple = (
          ulp=_SMOOTH_ULP),
     Spec("silu", "x sigmoid(beta x)", "s + beta x s (1 - s), s = sigmoid(beta x)", "smooth",
          aliases=("swish",), params=(Param("beta", 1.0, "slope inside the sigmoid"),), cost=5,
-         # float32 in double, rounded once: 0.503 / 0.500 ulp over 2^32 inputs (ulp_sweep)
-         ulp={"float32": (1, 1), "float64": _SMOOTH_ULP["float64"]}),
+         # float32 for beta = 1 with FMA (the float forms on |x| <= 87): value 1.16 ulp,
+         # derivative 2.84; otherwise 0.50 / 0.50 (double, rounded once) (ulp_sweep)
+         ulp={"float32": (2, 4), "float64": _SMOOTH_ULP["float64"]}),
     Spec("gelu", "'none': x Phi(x) = x (1 + erf(x / sqrt 2)) / 2; "
          "'tanh': x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2",
          "'none': Phi(x) + x phi(x); 'tanh': the derivative of the tanh form", "smooth",
