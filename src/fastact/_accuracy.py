@@ -235,8 +235,17 @@ class Result:
     def add(self, spec, got, x, mode, params):
         return self.merge(Result.of_chunk(spec, got, x, mode, params))
 
-    def ok(self, bound):
-        return self.mismatches == 0 and self.worst <= bound + 0.5
+    def ok(self, bound, dtype):
+        return self.mismatches == 0 and self.worst <= bound + reference_slack(dtype)
+
+
+def reference_slack(dtype):
+    """What a measured error may exceed the registry's bound by: the reference's own error.
+    float32 is measured against float64 (about 2^-50 relative: nothing at float32's scale), so
+    not at all.  float64 is measured against np.longdouble, whose 64-bit significand leaves the
+    formulas of fastact.reference up to 0.86 ulp of float64 off at the worst inputs found (gelu
+    at x = -2.8 and -36, against mpmath): half an ulp is allowed there."""
+    return 0.0 if np.dtype(dtype) == np.float32 else 0.5
 
 
 def measure(name, mode, dtype, params=None, exhaustive=False):
@@ -364,7 +373,7 @@ def table(names=None, dtypes=("float32", "float64"), exhaustive=False, file=None
             secs = (time.perf_counter() - t0) / len(MODES)
             for k, mode in enumerate(MODES):
                 r, bound = res[mode], spec.ulp[dt][k]
-                good = r.ok(bound)
+                good = r.ok(bound, dt)
                 ok &= good
                 shown = f"{r.mismatches} differ" if r.mismatches else f"{r.worst:.3f}"
                 print(f"{spec.name:<14}{dt:<9}{mode:<12}{shown:>10}{bound:>7}  {r.at!r:<24}"
