@@ -386,20 +386,37 @@ def test_accuracy_ci_subset(isa, spec, dtype):
         assert r.ok(spec.ulp[dtype.name][k], dtype), (spec.name, mode, dtype, r.worst, r.mismatches, r.at)
 
 
+_FORM_EDGES = {
+    # float32 float forms: their switches (87, 88, v = -80, the clamps 9.65 / 11.4) and far tails
+    "float32": [-3e38, -1e30, -200, -131, -103, -95, -88, -87, -80.5, -80, -20, -11.4, -9.65, -1e-30,
+                -1e-45, 1e-45, 1e-30, 9.65, 11.4, 20, 80, 87, 88, 1e30, 3e38],
+    # float64 certified forms (silu |x| <= 700, gelu 'tanh' |x| <= 20) and the formulas past them:
+    # both sides of each range, the subnormal tails, the zero-tP switches of the derivatives
+    "float64": [-1.7e308, -1e300, -800, -746, -709, np.nextafter(-700, -1e3), -700, -699.5, -603,
+                np.nextafter(-20, -1e3), -20, -19.5, -1.5285, -1.2785, -1.0285, -1.0025, -0.7525,
+                -0.5025, -1e-300, -5e-324, 5e-324, 1e-300, 19.5, 20, np.nextafter(20, 1e3), 603,
+                699.5, 700, np.nextafter(700, 1e3), 709, 1e300, 1.7e308],
+}
+
+
 @pytest.mark.parametrize("name, params", [("silu", {"beta": 1.0}), ("gelu", {"approximate": "tanh"})])
-def test_float_forms_edges_in_whole_blocks(isa, name, params):
-    """The float32 float forms (silu, gelu 'tanh') on blocks they cover whole: signed zeros
-    keep their sign, the far tails (subnormal results, -0, x itself for huge x) and the values
-    next to the forms' switches stay within the bounds."""
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_float_forms_edges_in_whole_blocks(isa, name, params, dt):
+    """The fast forms (float32 float forms, float64 certified forms: silu, gelu 'tanh') on blocks
+    they cover whole: signed zeros keep their sign, the far tails (subnormal results, -0, x
+    itself for huge x) and the values next to the forms' switches stay within the bounds."""
     f, spec = fastact.get(name), next(s for s in SPECS if s.name == name)
     for z in (-0.0, 0.0):
-        got = f(np.full(512, z, np.float32), **params)
+        got = f(np.full(512, z, dt), **params)
         assert np.all(np.signbit(got) == np.signbit(z)) and np.all(got == 0)
-    edges = np.array([-3e38, -1e30, -200, -131, -103, -95, -88, -87, -80.5, -80, -20, -11.4,
-                      -9.65, -1e-30, -1e-45, 1e-45, 1e-30, 9.65, 11.4, 20, 80, 87, 88, 1e30,
-                      3e38], np.float32)
-    x = np.resize(edges, 512)
+    x = np.resize(np.array(_FORM_EDGES[dt], dt), 512)
     for call, kind in ((lambda v: f(v, **params), "value"), (lambda v: f.grad(v, **params), "derivative")):
         got = call(x)
         err = _accuracy.ulp_error(got, _accuracy.wide_reference(name, kind, x, params))
-        assert err.max() <= spec.ulp["float32"][kind == "derivative"], (name, kind, x[err.argmax()])
+        bound = spec.ulp[dt][kind == "derivative"] + _accuracy.reference_slack(np.dtype(dt))
+        assert err.max() <= bound, (name, kind, x[err.argmax()])
+        # the same bits as each element alone, in a block of its own kind (-0.5: inside every
+        # form's range), whichever form its block took
+        for i in range(len(_FORM_EDGES[dt])):
+            alone = call(np.where(np.arange(256) == 3, x[i], np.array(-0.5, dt)).astype(dt))[3]
+            assert same_bits(np.array([got[i]]), np.array([alone])), (name, kind, x[i])
