@@ -133,7 +133,9 @@ LIMITS = {
                    "x^3, above (|x| - 1) + 2e/(1 + e); NumPy's x - np.tanh(x) is fast and "
                    "loses every digit near 0",
         "float64": "as float32 with the polynomial's last two steps as double-doubles; "
-                   + _DD},
+                   + _DD + "; both branches are evaluated for every element (the derivative, "
+                   "tanh^2, takes a certified form: e^-2|x| with its rounding error and a "
+                   "corrected quotient, or tanh's own polynomial below 0.55)"},
     "elu": {"float32": "e^x - 1 by expm1 (no cancellation near 0)",
             "float64": "derivative: e^x with subnormal results kept; " + _DD},
     "selu": {"float32": "as elu (scale alpha times the same expm1)",
@@ -146,7 +148,12 @@ LIMITS = {
     "silu": {
         "float32": "x sigmoid(x) in float with a corrected division (the float form); the "
                    "derivative's zero at x = -1.28 needs a zero polynomial there",
-        "float64": "beta x as a double-double and sigmoid's division corrected: " + _DD},
+        "float64": "beta = 1 (the certified form, |x| <= 700): e^-|x| to a quarter ulp with "
+                   "its rounding error carried and a quotient corrected by its exact "
+                   "remainder, a division and ~8 operations beyond torch's plain "
+                   "x / (1 + e^-x); the derivative adds the zero polynomial at x = -1.28 and "
+                   "a second corrected division; other beta: beta x as a double-double, "
+                   + _DD},
     "gelu": {
         "float32": "x Phi(x) in double: erfcx by a degree-12 polynomial in t = (z - K)/(z + K) "
                    "(one division) times e^(-x^2/2); a double vector holds half the lanes",
@@ -155,7 +162,11 @@ LIMITS = {
     "gelu(tanh)": {
         "float32": "value: the float form (v = C x (1 + A x^2) as a double-float, a corrected "
                    "division); derivative in double: its zero at x = -0.75 cancels",
-        "float64": _DD},
+        "float64": "the certified form (|x| <= 20): v = C x (1 + A x^2) as a double-double "
+                   "from error-free products (~15 operations; e^-v moves by |v| times v's "
+                   "error), e^-|v| with its rounding error and a corrected quotient; the "
+                   "derivative also needs x v' as a double-double, the zero polynomial at "
+                   "x = -0.75 and a second corrected division; " + _DD},
     "mish": {"float32": "x n / (n + 2), n = e^x (e^x + 2), in double and rounded once "
                         "(float32 loses 2.5 ulp and more near the derivative's zero)",
              "float64": _DD},
