@@ -135,6 +135,32 @@ def test_short_rows_every_length(isa, name, dtype):
         assert f.backward(gg, y=y, out=gg) is gg and same_bits(gg, gx), n
 
 
+@pytest.mark.parametrize("name", AXIS_FNS)
+def test_backward_from_y_rows_columns_tiles(isa, name, dtype):
+    """Backward from y: rows, columns (axis 0) and in place give the same bits at lengths
+    around the float32 products' flushes (every 16 terms of a lane: 256 elements) and the
+    short-row tiles' ends; within the backward bound, and float32 softmax and softmin within 1
+    ulp of the wide reference wherever g - sum(g y) does not cancel (>= 2^-8 max |g|)."""
+    f = fastact.get(name)
+    ref_bwd = getattr(sref, name + "_backward")
+    for n in (17, 31, 33, 255, 256, 257, 272, 511, 513, 1000):
+        x = rows(dtype, (19, n), seed=n, scale=3.0)
+        y = f(x)
+        g = rows(dtype, (19, n), seed=200 + n, scale=1.0)
+        gx = f.backward(g, y=y)
+        assert same_bits(gx, f.backward(np.ascontiguousarray(g.T), y=np.ascontiguousarray(y.T), axis=0).T), n
+        assert same_bits(gx[7:9], f.backward(g[7:9], y=y[7:9])), n
+        gg = g.copy()
+        assert f.backward(gg, y=y, out=gg) is gg and same_bits(gg, gx), n
+        want = ref_bwd(wide(g), wide(y))
+        err = np.abs(gx - want) / (np.abs(g).max() * np.finfo(dtype).eps)
+        assert err.max() < 16, (n, float(err.max()))
+        if dtype == np.float32 and name != "log_softmax":  # float32's TwoSum form
+            big = np.abs(want) >= np.abs(wide(y)) * np.abs(wide(g)).max() * 2.0 ** -8
+            err = ulps(gx, want)[big]
+            assert err.max() <= 1, (n, float(err.max()))
+
+
 def test_log_softmax_dominant_element(dtype):
     """log_softmax of the dominant element is -log1p(tiny): full relative accuracy."""
     for tail in (-10.0, -30.0, -60.0, -100.0):

@@ -263,26 +263,57 @@ cdef class AxisActivation(StructuredActivation):
     f.reference(x, axis=-1)                   the pure-NumPy reference (reference_backward)
     """
 
+    cdef object _fast(self, int mode, x, g, out, axis):
+        """The fast path: x (or y), g and out C-contiguous float arrays of one dtype and shape
+        along one int axis, out new, or x or g itself, or apart from both; else None (the
+        general path then checks and converts)."""
+        cdef cnp.ndarray xa, ga, oa
+        cdef Py_ssize_t ax, nd, i, outer = 1, inner = 1, nbytes
+        cdef int dt
+        cdef char *optr
+        if type(axis) is not int or not _plain_c(x):
+            return None
+        xa = <cnp.ndarray>x
+        nd = cnp.PyArray_NDIM(xa)
+        ax = axis
+        if not -nd <= ax < nd:
+            return None
+        if ax < 0:
+            ax += nd
+        dt = _dtype_index(xa)
+        if g is not None:
+            if not _plain_c(g):
+                return None
+            ga = <cnp.ndarray>g
+            if _dtype_index(ga) != dt or not cnp.PyArray_SAMESHAPE(xa, ga):
+                return None
+        if out is None:
+            oa = cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(xa), cnp.PyArray_TYPE(xa), 0)
+        else:
+            if not _plain_c(out):
+                return None
+            oa = <cnp.ndarray>out
+            nbytes = cnp.PyArray_NBYTES(xa)
+            optr = <char *>cnp.PyArray_DATA(oa)
+            if (_dtype_index(oa) != dt or not cnp.PyArray_ISWRITEABLE(oa)
+                    or not cnp.PyArray_SAMESHAPE(xa, oa)
+                    or not _same_or_disjoint(optr, <char *>cnp.PyArray_DATA(xa), nbytes)
+                    or (g is not None and not _same_or_disjoint(
+                        optr, <char *>cnp.PyArray_DATA(ga), nbytes))):
+                return None
+        for i in range(ax):
+            outer *= cnp.PyArray_DIMS(xa)[i]
+        for i in range(ax + 1, nd):
+            inner *= cnp.PyArray_DIMS(xa)[i]
+        self._run(mode, xa, g, oa, (outer, cnp.PyArray_DIMS(xa)[ax], inner))
+        return oa
+
     def __call__(self, x, axis=-1, out=None):
-        cdef cnp.ndarray xa, oa
-        cdef Py_ssize_t ax, nd, i, outer = 1, inner = 1
         if out is None and type(axis) is int and _dask.is_dask(x):
             return _dask.along_axis(self, (x,), axis, dtype=_dask.result_dtype((x,)))
-        if out is None and type(axis) is int and _plain_c(x):
-            # fast path: a C-contiguous float array along one axis
-            xa = <cnp.ndarray>x
-            nd = cnp.PyArray_NDIM(xa)
-            ax = axis
-            if -nd <= ax < nd:
-                if ax < 0:
-                    ax += nd
-                for i in range(ax):
-                    outer *= cnp.PyArray_DIMS(xa)[i]
-                for i in range(ax + 1, nd):
-                    inner *= cnp.PyArray_DIMS(xa)[i]
-                oa = cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(xa), cnp.PyArray_TYPE(xa), 0)
-                self._run(FA_FORWARD, xa, None, oa, (outer, cnp.PyArray_DIMS(xa)[ax], inner))
-                return oa
+        r = self._fast(FA_FORWARD, x, None, out, axis)
+        if r is not None:
+            return r
         return self._general(FA_FORWARD, x, None, out, axis, self.name)
 
     def inplace(self, x, axis=-1):
@@ -311,12 +342,17 @@ cdef class AxisActivation(StructuredActivation):
             _sref.normalize_axes(axis, xa.ndim, caller)
             cdt = _dtypes.compute_dtype(_dtypes.result_dtype(xa.dtype))
             y = self(xa.astype(cdt, copy=False), axis=axis)
-            r = self._general(FA_BACKWARD_FROM_Y, y, g, out, axis, caller)
+            r = self._fast(FA_BACKWARD_FROM_Y, y, g, out, axis)
+            if r is None:
+                r = self._general(FA_BACKWARD_FROM_Y, y, g, out, axis, caller)
             if out is None:  # y was computed in cdt: the result keeps x's (and g's) dtype
                 rdt = np.result_type(_dtypes.result_dtype(xa.dtype),
                                      _dtypes.result_dtype(np.asarray(g).dtype))
                 if r.dtype != rdt:
                     r = r.astype(rdt)
+            return r
+        r = self._fast(FA_BACKWARD_FROM_Y, y, g, out, axis)
+        if r is not None:
             return r
         return self._general(FA_BACKWARD_FROM_Y, y, g, out, axis, caller)
 
