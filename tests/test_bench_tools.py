@@ -37,7 +37,44 @@ def test_markdown_names_command_machine_and_rows_over():
     text = _bench.markdown([rec], meta, "python -m fastact bench --peers")
     assert "`python -m fastact bench --peers`" in text and "TestCPU" in text
     assert "| relu | float32 | 1e5 | 0.5 | 0.4 | numpy 0.4 | 0.1 |" in text
-    assert "relu float32 n=100000 forward: 1.56x the bound" in text
+    over = text.split("## Rows over their bound")[1]
+    assert "1 of 1 rows" in over
+    # the row, its ratio and bound, and relu's note from LIMITS
+    assert "| relu | float32 forward 1e5: **1.56** (0.8x numpy; noise 0%) | - | float32: " \
+        + _bench.LIMITS["relu"] + " |" in over
+
+
+def test_every_bench_label_says_what_limits_it():
+    """LIMITS covers every row of the bench (functions, variants, the structured functions),
+    for both dtypes, so a row over its bound is never left unexplained."""
+    labels = {c[0] for c in _bench.cases()}
+    assert sorted(labels - set(_bench.LIMITS)) == []
+    assert sorted(set(_bench.LIMITS) - labels) == []  # no note for a function that is gone
+    for label, note in _bench.LIMITS.items():
+        notes = [note] if isinstance(note, str) else [note["float32"], note["float64"]]
+        assert all(isinstance(n, str) and len(n) > 20 for n in notes), label
+
+
+def test_peer_errors_measure_the_bound_setter_and_fastact():
+    """A row over a bound set by the NumPy baseline gets that baseline's max error and
+    fastact's on the accuracy tool's CI inputs: np.tanh in float32 is within a few ulp, and
+    fastact within its registry bound."""
+    import numpy as np
+
+    e = _entry(1.0, 0.5)
+    e["numpy_spelling"] = "np.tanh(x, out=o)"
+    rec = {"function": "tanh", "name": "tanh", "params": {}, "dtype": "float32", "n": 100000,
+           "copy": 0.1, "copy_backward": 0.15, "kinds": {"forward": e}}
+    _bench._bound(e, rec["copy"])
+    assert e["bound"] == "0.8x numpy" and e["vs_bound"] > 1
+    _bench.peer_errors([rec], peers=[])
+    pe = e["peer_error"]
+    assert pe["peer"] == "numpy" and np.isfinite(pe["ulp"]) and pe["ulp"] < 10
+    assert 0 < pe["fastact_ulp"] <= 2
+    assert pe["at"] == pe["at"]  # an input, not NaN
+    text = _bench.markdown([rec], {"cpu": "c", "cores": 1, "load": "0", "isa": "x",
+                                   "threads": 1, "numpy": "2", "python": "3"}, "cmd")
+    assert f"float32 forward: numpy {pe['ulp']:.3g} ulp at x = " in text
 
 
 def _compare_module():

@@ -70,3 +70,17 @@ def test_split_and_double_forms_agree(isa, slope):
         assert fastact.leaky_relu(y, negative_slope=slope, out=y) is y and same_bits(y, want)
         # rrelu in eval mode with lower == upper is leaky_relu with that slope (x >= 0 kept)
         assert same_bits(fastact.rrelu(x, lower=slope, upper=slope), np.where(x >= 0, x, want))
+
+
+@pytest.mark.parametrize("slope", [-0.5, 0.01, 1e300, -1e300, 0.0, -0.0, 5e-324, 0.7])
+def test_float64_plain_form_matches_the_reference(slope):
+    """float64 with a finite nonzero slope drops the guards (x > 0 ? x : slope x): signed
+    zeros, infinities, NaNs, subnormals and overflowing products keep the reference's bits, in
+    whole blocks and in the tail, in place too; slope 0 (0 * -inf) keeps the guarded form."""
+    edges = np.array([-0.0, 0.0, -np.inf, np.inf, np.nan, -np.nan, -1e-308, -5e-324, -1.5, 2.5,
+                      -1e308], np.float64)
+    x = np.concatenate([np.tile(edges, 40), np.random.default_rng(1).standard_normal(301) * 4])
+    want = reference.leaky_relu(x, negative_slope=slope)
+    assert same_bits(fastact.leaky_relu(x, negative_slope=slope), want)
+    y = x.copy()
+    assert same_bits(fastact.leaky_relu(y, negative_slope=slope, out=y), want)

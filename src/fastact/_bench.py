@@ -22,7 +22,9 @@ with fastact's thread count; each measured in an interleaved pair with fastact (
 fastact time).  A peer that disagrees with the reference, or computes float64 in float32,
 is left out ("-").  Each row then gets its bound: the looser of 0.8x the fastest of baseline
 and peers, and 1.1x the copy; "ok" when fastact is within it.  --markdown PATH writes that
-table (docs/performance.md) with the machine and the command.
+table (docs/performance.md) with the machine and the command, and, per function with rows over
+their bound, what limits it (_bench.LIMITS) and the max error of the peer that sets the bound
+(on the accuracy tool's fixed CI inputs, tails included) next to fastact's.
 
 Every time is the median of --repeat measurements, each an inner loop of a few ms after three
 untimed warm-up calls, the sides of a ratio interleaved in the same process so that machine
@@ -68,6 +70,123 @@ NEVER = 2 ** 62  # a threshold no array reaches
 PEER_FACTOR, COPY_FACTOR = 0.8, 1.1  # the bound: <= 0.8x the fastest peer, or 1.1x a copy
 KINDS = ("forward", "backward", "backward_y")
 PEERS = _peers.PEERS
+
+# What limits each function's time where a row of docs/performance.md is over its bound: the
+# "Rows over their bound" table shows these next to the measured ratios (a str for both dtypes,
+# or one per dtype).  A row whose bound is the copy's and that has no entry gets MEMORY_NOTE.
+# tests/test_bench_tools.py checks that every bench label has an entry, so a new function
+# brings its note.
+MEMORY_NOTE = ("memory-bound (the bound is 1.1x the copy of the same bytes): one read and one "
+               "write an element, as the copy; what is left over is the noise of a shared VM "
+               "(the copy's own time moves by 10-20% between runs)")
+_EXACT_PEER = ("a compare and a select an element; the peers compute the same bits, so the "
+               "margin left is instruction count and the noise")
+_TAIL = ("the peers' float kernels are faster because they do not hold 2 ulp in the tails "
+         "(see the error column)")
+_DD = ("float64 is evaluated with double-double steps (error-free products and sums) where the "
+       "result must stay within 2 ulp near cancellations and subnormal results; the peers round "
+       "freely in plain double")
+LIMITS = {
+    "identity": MEMORY_NOTE,
+    "relu": MEMORY_NOTE,
+    "relu6": MEMORY_NOTE,
+    "leaky_relu": {
+        "float32": "correctly rounded x slope for a float64 slope: split-fma (two float "
+                   "operations) for slopes proven safe on every significand, the double "
+                   "round-to-odd product for the others; " + MEMORY_NOTE,
+        "float64": _EXACT_PEER},
+    "hardtanh": _EXACT_PEER,
+    "threshold": MEMORY_NOTE,
+    "step": MEMORY_NOTE,
+    "hardshrink": MEMORY_NOTE,
+    "softshrink": MEMORY_NOTE,
+    "square": MEMORY_NOTE,
+    "signed_square": MEMORY_NOTE,
+    "softsign": "one division an element (x / (1 + |x|)); at n = 1e6 the rows are near the "
+                "memory bound",
+    "hard_sigmoid": {
+        "float32": "correctly rounded x/6 + 1/2 (proven over all 2^32 inputs), where torch and "
+                   "ONNX Runtime round twice; a certified form caps the cost, the rest is the "
+                   "division's correction",
+        "float64": _EXACT_PEER},
+    "hardswish": {
+        "float32": "correctly rounded x (x + 3) / 6, evaluated in double and rounded once "
+                   "(a float version with error-free transformations misrounded near ties: "
+                   "tools/round_sweep.c); torch rounds three times",
+        "float64": "x (x + 3) / 6 with its division's rounding corrected (correctly rounded); "
+                   "torch divides once and rounds freely"},
+    "sigmoid": {
+        "float32": "e^-|x| with subnormal results rounded, not flushed, and a corrected "
+                   "division; " + _TAIL,
+        "float64": "e^-|x| (degree-13 polynomial) and a corrected division; " + _TAIL},
+    "tanh": {
+        "float32": "two forms an element (a polynomial below |x| = 0.55, expm1 and a corrected "
+                   "division above), both evaluated and selected, branch-free; " + _TAIL,
+        "float64": "as float32, with float64's longer polynomials; " + _TAIL},
+    "log_sigmoid": {
+        "float32": "derivative: e^-|x| (subnormal-exact) and a corrected division, where "
+                   "torch's float kernel flushes the tail",
+        "float64": "value: e^-|x| and log1p with a correction term; derivative as float32; "
+                   + _DD},
+    "tanhshrink": {
+        "float32": "x - tanh x cancels: below |x| = 1 a degree-8 polynomial in x^2 times "
+                   "x^3, above (|x| - 1) + 2e/(1 + e); NumPy's x - np.tanh(x) is fast and "
+                   "loses every digit near 0",
+        "float64": "as float32 with the polynomial's last two steps as double-doubles; "
+                   + _DD},
+    "elu": {"float32": "e^x - 1 by expm1 (no cancellation near 0)",
+            "float64": "derivative: e^x with subnormal results kept; " + _DD},
+    "selu": {"float32": "as elu (scale alpha times the same expm1)",
+             "float64": "as elu; " + _DD},
+    "celu": "e^(x/alpha) with x/alpha as a double-double (exact quotient), so alpha = 3 keeps "
+            "2 ulp; torch divides and rounds first",
+    "softplus": "e^-|beta x| with beta x as a double-double and log1p with a correction "
+                "term, subnormal results kept; OpenVINO returns 0 at x = -17.7, torch flushes "
+                "below -87",
+    "silu": {
+        "float32": "x sigmoid(x) in float with a corrected division (the float form); the "
+                   "derivative's zero at x = -1.28 needs a zero polynomial there",
+        "float64": "beta x as a double-double and sigmoid's division corrected: " + _DD},
+    "gelu": {
+        "float32": "x Phi(x) in double: erfcx by a degree-12 polynomial in t = (z - K)/(z + K) "
+                   "(one division) times e^(-x^2/2); a double vector holds half the lanes",
+        "float64": "below |x| = 1 x/2 + x^2 Q(x^2), above e^(-x^2/2) erfcx with the last steps "
+                   "as double-doubles; " + _DD},
+    "gelu(tanh)": {
+        "float32": "value: the float form (v = C x (1 + A x^2) as a double-float, a corrected "
+                   "division); derivative in double: its zero at x = -0.75 cancels",
+        "float64": _DD},
+    "mish": {"float32": "x n / (n + 2), n = e^x (e^x + 2), in double and rounded once "
+                        "(float32 loses 2.5 ulp and more near the derivative's zero)",
+             "float64": _DD},
+    "exponential": {
+        "float32": "e^x with subnormal results rounded (ONNX Runtime flushes them); blocks "
+                   "whose results are all normal take a certified 20-operation form",
+        "float64": "e^x by a degree-13 polynomial after a two-constant reduction, subnormal "
+                   "results kept; NumPy's exp (SVML) rounds more loosely"},
+    "sin": {"float32": "omega x reduced in double (an exact double-double argument, so huge "
+                       "|omega x| stays right) and Taylor to float32's degree; a double vector "
+                       "holds half the lanes, where NumPy's float32 sin is float SIMD code",
+            "float64": "three-constant Cody-Waite reduction of omega x as a double-double and "
+                       "scalar Payne-Hanek beyond 2^20"},
+    "cos": {"float32": "as sin (the same reduction, the other polynomial)",
+            "float64": "as sin (the same reduction, the other polynomial)"},
+    "softmax": "max, exp and sum (float32 sums in double), scale: three passes over the row "
+               "for a result within 3 ulp on rows up to 1e5 long; backward from y: sum(g y) "
+               "in double, then one pass",
+    "log_softmax": "as softmax, plus log1p of the non-maximal sum (the dominant element keeps "
+                   "its relative accuracy)",
+    "softmin": "as softmax, of -x (the same kernels with the sign folded in)",
+    "glu": "a sigmoid of the second half times the first: sigmoid's cost on half the elements",
+    "prelu": MEMORY_NOTE,
+    "mpelu": "e^(beta x) per element with alpha and beta per channel; backward reduces the "
+             "parameter gradients in double",
+    "rrelu": "training: a counter-based hash per element (two multiply-xorshift rounds) "
+             "makes the slope and it is written out too (three arrays where the copy moves "
+             "two); eval float32: the correctly rounded product with the float64 mean slope "
+             "11/48, whose products lie within 2^-31 ulp of a float midpoint for one input in "
+             "eleven, so split-fma cannot round them and the double product runs",
+}
 
 
 # ------------------------------------------------------------------ the cases
@@ -232,9 +351,72 @@ def peer_call(peer, name, x, threads=None, kind="forward", g=None, params=None):
     return call
 
 
+def peer_errors(records, peers, threads=1):
+    """For each row over its bound whose bound is a peer's (0.8x that peer), the peer's and
+    fastact's max error in ULPs on the accuracy tool's fixed CI subset (`_accuracy.ci_inputs`:
+    every 65521st float32 bit pattern, or 2^16 random float64 ones, plus the edge grids around
+    the regime changes, tails included) against the same wide reference, stored in the row's
+    entry as "peer_error": {"peer", "ulp", "at", "fastact_ulp"}.  Forward rows are the value,
+    backward rows g * f'(x) with g = 1.  Memoised per (peer, function, params, dtype, kind)."""
+    from . import _accuracy
+    from ._registry import SPECS
+
+    elementwise = {spec.name for spec in SPECS}
+    done = {}
+    for r in records:
+        for kind, e in r["kinds"].items():
+            peer = e.get("fastest")
+            if (e["vs_bound"] <= 1 or kind == "backward_y" or peer not in (*peers, "numpy")
+                    or not e["bound"].endswith(" " + peer) or r["name"] not in elementwise):
+                continue
+            side = e["numpy_spelling"] if peer == "numpy" else peer
+            key = (side, r["name"], tuple(sorted(r["params"].items())), r["dtype"], kind)
+            if key not in done:
+                done[key] = _peer_error(peer, side, r["name"], r["params"], r["dtype"], kind,
+                                        threads, _accuracy)
+            if done[key] is not None:
+                e["peer_error"] = done[key]
+
+
+def _peer_error(peer, side, name, params, dtype, kind, threads, _accuracy):
+    """The max error of `peer` (numpy: the baseline spelled `side`) at the CI inputs."""
+    import fastact
+    from ._baselines import available
+
+    f = fastact.get(name)
+    x = _accuracy.ci_inputs(dtype)
+    g = np.ones_like(x)
+    mode = "value" if kind == "forward" else "derivative"
+    with np.errstate(all="ignore"):
+        ref = _accuracy.wide_reference(f.spec.name, mode, x, params)
+        if peer == "numpy":
+            c = next((c for c in available(name) if side in (c.spelling, c.backward_spelling)),
+                     None)
+            if c is None:
+                return None
+            got = np.empty_like(x)
+            if kind == "forward":
+                c.forward(x, got, params)
+            else:
+                c.backward(g, x, got, params)
+        else:
+            try:
+                call = _peers.call(peer, name, kind, x, g, f(x, **params), params, threads)
+            except ImportError:
+                return None
+            if call is None:
+                return None
+            got = np.asarray(call(), dtype=x.dtype)
+        mine = f(x, **params) if kind == "forward" else f.grad(x, **params)
+        err, own = _accuracy.ulp_error(got, ref), _accuracy.ulp_error(mine, ref)
+    worst = int(np.argmax(np.where(np.isnan(err), np.inf, err)))
+    return {"peer": peer, "ulp": float(err[worst]), "at": float(x[worst]),
+            "fastact_ulp": float(np.nanmax(own))}
+
+
 # ------------------------------------------------------------------ timing
 
-def measure(cases, repeat, budget_ns=None, timer=time.perf_counter_ns):
+def measure(cases, repeat, budget_ns=None, timer=time.perf_counter_ns, spreads=False):
     """Median ns per execution of each case, over `repeat` rounds that interleave the cases.
 
     A case is a zero-argument callable or a (statement, namespace, setup) triple run by
@@ -242,7 +424,8 @@ def measure(cases, repeat, budget_ns=None, timer=time.perf_counter_ns):
     so a case can select its own threads or thresholds).  Each measurement loops for about
     `budget_ns` (default BUDGET_NS, which --budget-ms sets), after three untimed warm-up
     calls.  `timer`: wall time by default; time.process_time_ns for 1-thread figures on a
-    shared machine (steal time not counted)."""
+    shared machine (steal time not counted).  With `spreads`, also each case's spread: half
+    its interquartile range over its median (the repeats' noise, 0.05 for +-5%)."""
     budget_ns = budget_ns or BUDGET_NS
     timers = [timeit.Timer("call()", globals={"call": c}, timer=timer)
               if callable(c) else
@@ -261,7 +444,12 @@ def measure(cases, repeat, budget_ns=None, timer=time.perf_counter_ns):
             # second 1.3x; with a dozen calls per sample they were a third of it)
             t.timeit(3)
             s.append(t.timeit(k) / k)
-    return [statistics.median(s) for s in samples]
+    medians = [statistics.median(s) for s in samples]
+    if not spreads:
+        return medians
+    quartiles = [statistics.quantiles(s, n=4) if len(s) > 1 else [m, m, m]
+                 for s, m in zip(samples, medians)]
+    return medians, [(q[2] - q[0]) / 2 / m if m else 0.0 for q, m in zip(quartiles, medians)]
 
 
 # ------------------------------------------------------------------ formatting
@@ -339,15 +527,18 @@ def _measure_case(label, name, params, dtype, n, repeat, peers, threads):
         for kind, cands in base.items():
             for i, (_, c) in enumerate(cands):
                 sides[f"numpy{i}_{kind}"] = c
-        times = dict(zip(sides, (t / x.size for t in measure(list(sides.values()), repeat))))
+        medians, spread = measure(list(sides.values()), repeat, spreads=True)
+        times = dict(zip(sides, (t / x.size for t in medians)))
+        spread = dict(zip(sides, spread))
     rec = {"function": label, "name": name, "params": {k: v for k, v in params.items()},
            "dtype": dtype, "n": int(x.size), "copy": times["copy"],
-           "copy_backward": times["copy_backward"], "kinds": {}}
+           "copy_backward": times["copy_backward"], "copy_spread": spread["copy"],
+           "copy_backward_spread": spread["copy_backward"], "kinds": {}}
     for kind in fa:
         if kind == "backward_y" and not peers:
             continue
-        entry = {"fastact": times["fastact_" + kind], "numpy": None, "numpy_spelling": None,
-                 "peers": {}}
+        entry = {"fastact": times["fastact_" + kind], "spread": spread["fastact_" + kind],
+                 "numpy": None, "numpy_spelling": None, "peers": {}}
         for i, (spelling, _) in enumerate(base.get(kind, [])):
             t = times[f"numpy{i}_{kind}"]
             if entry["numpy"] is None or t < entry["numpy"]:
@@ -497,13 +688,59 @@ def markdown(records, meta, command):
                 + " |")
         lines.append("")
     over = [(r, k, e) for r in records for k, e in r["kinds"].items() if e["vs_bound"] > 1]
+    total = sum(len(r["kinds"]) for r in records)
     lines += ["## Rows over their bound", ""]
-    if over:
-        lines += [f"- {r['function']} {r['dtype']} n={r['n']} {k}: {e['vs_bound']:.2f}x the "
-                  f"bound ({e['bound']})" for r, k, e in over]
-    else:
-        lines.append("None.")
+    if not over:
+        return "\n".join(lines + ["None.", ""])
+    lines += [f"{len(over)} of {total} rows, {sum(e['vs_bound'] <= 1.1 for _, _, e in over)} "
+              "of them within 1.1x of the bound.  Per function: each row over (dtype, kind, n: "
+              "fastact / bound, and the bound), what the bound's peer gets wrong where fastact "
+              "does not (its max error in ULPs on the accuracy tool's fixed subset of inputs, "
+              "tails included, against the same reference; fastact's in brackets), and what "
+              "limits fastact's time.  The noise is half the interquartile range of the "
+              "repeats of the row's fastact time.", "",
+              "| function | rows over | the bound's peer: max error (fastact's) | what limits it |",
+              "|---|---|---|---|"]
+    by_function = {}
+    for r, k, e in over:
+        by_function.setdefault(r["function"], []).append((r, k, e))
+    for label, rows in by_function.items():
+        cells, errors = [], []
+        for r, k, e in rows:
+            cells.append(f"{r['dtype']} {k} {r['n']:.0e}".replace("+0", "")
+                         + f": **{e['vs_bound']:.2f}** ({e['bound']}; noise "
+                         f"{100 * e.get('spread', 0):.0f}%)")
+            pe = e.get("peer_error")
+            if pe is not None:
+                text = (f"{r['dtype']} {k}: {pe['peer']} {_ulps(pe['ulp'])} at x = {pe['at']:.4g} "
+                        f"({_ulps(pe['fastact_ulp'])})")
+                if text not in errors:
+                    errors.append(text)
+        lines.append("| " + " | ".join([label, "<br>".join(cells), "<br>".join(errors) or "-",
+                                          limit_note(label, rows)]) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _ulps(v):
+    return "inf ulp (a wrong inf or NaN)" if not math.isfinite(v) else f"{v:.3g} ulp"
+
+
+def limit_note(label, rows):
+    """What limits the rows over their bound of function `label`: its LIMITS entry (per dtype
+    where it has one), or, for rows whose bound is the copy, the memory note."""
+    note = LIMITS.get(label, {})
+    if isinstance(note, str):
+        note = {"float32": note, "float64": note}
+    parts = []
+    for dtype in dict.fromkeys(r["dtype"] for r, _, _ in rows):
+        mine = [(r, k, e) for r, k, e in rows if r["dtype"] == dtype]
+        text = note.get(dtype)
+        if text is None and all(e["bound"].endswith("copy") for _, _, e in mine):
+            text = MEMORY_NOTE
+        if text is None:
+            text = "(no note in fastact._bench.LIMITS)"
+        parts.append(f"{dtype}: {text}")
+    return "<br>".join(parts)
 
 
 def plot(records, path):
@@ -863,6 +1100,9 @@ def run(args):
                     cpus = []
                 if len(cpus) == 1:
                     command = f"taskset -c {cpus[0]} {command}"
+            if peers:
+                print("peer errors of the rows over a peer's bound...", file=sys.stderr)
+                peer_errors(records, peers, threads)
             with open(args.markdown, "w") as f:
                 f.write(markdown(records, meta, command))
             print(f"\nwrote {args.markdown}")
