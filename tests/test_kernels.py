@@ -188,6 +188,26 @@ def test_hardswish_certified_blocks(isa):
         assert same_bits(fastact.hardswish(x), ref.hardswish(x)), v
 
 
+def test_hardswish_float64_markstein_blocks(isa):
+    """float64: blocks whose |x| are all >= 2^-500 (not NaN) divide by 6 without a division
+    (Markstein, correctly rounded for a normal numerator), the others divide: runs of bit
+    patterns either side of the threshold, a tiny x, a -0.0 or a NaN among ordinary ones, the
+    kinks and their neighbours, and random x, all bit-identical to the reference."""
+    t = 0x20B0000000000000  # bits of 2^-500
+    runs = [np.arange(t + k, t + k + 256, dtype=np.uint64) for k in (-512, -256, 0, 256)]
+    runs += [r | np.uint64(1 << 63) for r in runs]
+    for bits in runs:
+        x = bits.view(np.float64)
+        assert same_bits(fastact.hardswish(x), ref.hardswish(x)), x[0]
+    rng = np.random.default_rng(11)
+    base = np.concatenate([rng.standard_normal(3000) * 4, rng.uniform(-3, 3, 3000),
+                           np.nextafter(3.0, [0, 9]), np.nextafter(-3.0, [0, -9]), [3.0, -3.0]])
+    for v in [np.nan, -0.0, 0.0, 2.0 ** -600, -(2.0 ** -1070), np.inf, -np.inf, 1e300]:
+        x = base.copy()
+        x[300] = v
+        assert same_bits(fastact.hardswish(x), ref.hardswish(x)), v
+
+
 def test_hard_sigmoid_ties_and_caps(isa):
     """x = 3 * 2^-24: x/6 + 1/2 = 1/2 + 2^-25 is a tie (to even: 1/2); 1 from 3 on (min(mid, 1),
     also at +inf), 0 from -3 down."""
