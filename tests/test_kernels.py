@@ -440,3 +440,27 @@ def test_float_forms_edges_in_whole_blocks(isa, name, params, dt):
         for i in range(len(_FORM_EDGES[dt])):
             alone = call(np.where(np.arange(256) == 3, x[i], np.array(-0.5, dt)).astype(dt))[3]
             assert same_bits(np.array([got[i]]), np.array([alone])), (name, kind, x[i])
+
+
+@pytest.mark.parametrize("name, params, lo, hi", [
+    ("sigmoid", {}, -87, 87), ("tanh", {}, -43, 43), ("log_sigmoid", {}, -87, 87),
+    ("softplus", {"beta": 1.0, "threshold": 20.0}, -87, 87), ("exponential", {}, -87, 88),
+    ("celu", {"alpha": 1.0}, -87, 3e38)])
+def test_exp_family_forms_edges_in_whole_blocks(isa, name, params, lo, hi):
+    """The float32 exp-family certified forms (sigmoid, tanh, exponential and the derivatives
+    of log_sigmoid, softplus and celu) on blocks they cover whole, so that every lane takes
+    the form: the ends of their ranges, the switches inside (tanh's reduction at |x| = 0.173,
+    softplus' threshold, the results' binades), tiny and signed-zero x, within the bounds."""
+    f, spec = fastact.get(name), next(s for s in SPECS if s.name == name)
+    edges = np.array([87, 86.99999, 80, 43, 42.99999, 20, 20.000002, 17.33, 9.01, 1, 0.5493,
+                      0.17328679, 0.1732868, 1e-3, 1e-30, 1e-45, 0.0], np.float32)
+    edges = np.concatenate([edges, -edges, [88, 87.99999, 3e38, 1e30]]).astype(np.float32)
+    x = np.resize(edges[(edges >= lo) & (edges <= hi)], 512)
+    for call, kind in ((lambda v: f(v, **params), "value"), (lambda v: f.grad(v, **params), "derivative")):
+        got = call(x)
+        err = _accuracy.ulp_error(got, _accuracy.wide_reference(name, kind, x, params))
+        assert err.max() <= spec.ulp["float32"][kind == "derivative"], (name, kind, x[err.argmax()])
+    if name == "tanh":
+        for z in (-0.0, 0.0):
+            got = f(np.full(512, z, np.float32))
+            assert np.all(np.signbit(got) == np.signbit(z)) and np.all(got == 0)

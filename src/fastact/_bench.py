@@ -116,16 +116,23 @@ LIMITS = {
         "float64": "x (x + 3) / 6 with its division's rounding corrected (correctly rounded); "
                    "torch divides once and rounds freely"},
     "sigmoid": {
-        "float32": "e^-|x| with subnormal results rounded, not flushed, and a corrected "
-                   "division; " + _TAIL,
+        "float32": "a certified form on |x| <= 87 (below, subnormal results rounded, not "
+                   "flushed): e^-|x| (10 FMA-class operations: reduction, degree-6 "
+                   "polynomial, scale), a division (about 4.5 FMA slots on Zen 4) and the "
+                   "corrections of 1 + E's and E's roundings that keep 2 ulp (3 more); the "
+                   "time is the FMA pipe's; ONNX Runtime's rational form needs 11 and no "
+                   "correction; " + _TAIL,
         "float64": "e^-|x| (degree-13 polynomial) and a corrected division; " + _TAIL},
     "tanh": {
-        "float32": "two forms an element (a polynomial below |x| = 0.55, expm1 and a corrected "
-                   "division above), both evaluated and selected, branch-free; " + _TAIL,
+        "float32": "one certified form for every finite x: e^-2|x| - 1 as an exact "
+                   "fma(2^n, p, 2^n - 1) plus its error (no cancellation near 0) and -t / "
+                   "(2 + t) corrected by its remainder: 15 FMA-class operations and a division "
+                   "(the FMA pipe's time), where ONNX Runtime's rational form takes 11; "
+                   + _TAIL,
         "float64": "as float32, with float64's longer polynomials; " + _TAIL},
     "log_sigmoid": {
-        "float32": "derivative: e^-|x| (subnormal-exact) and a corrected division, where "
-                   "torch's float kernel flushes the tail",
+        "float32": "derivative: sigmoid(-x), the certified form of sigmoid's (see sigmoid), "
+                   "where torch's float kernel flushes the tail",
         "float64": "value: e^-|x| and log1p with a correction term; derivative as float32; "
                    + _DD},
     "tanhshrink": {
@@ -172,7 +179,8 @@ LIMITS = {
              "float64": _DD},
     "exponential": {
         "float32": "e^x with subnormal results rounded (ONNX Runtime flushes them); blocks "
-                   "whose results are all normal take a certified 20-operation form",
+                   "whose results are all normal take a certified 12-operation form (10 of "
+                   "them FMA-class)",
         "float64": "e^x by a degree-13 polynomial after a two-constant reduction, subnormal "
                    "results kept; NumPy's exp (SVML) rounds more loosely"},
     "sin": {"float32": "omega x reduced in double (an exact double-double argument, so huge "
