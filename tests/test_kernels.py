@@ -406,17 +406,18 @@ def test_accuracy_ci_subset(isa, spec, dtype):
         assert r.ok(spec.ulp[dtype.name][k], dtype), (spec.name, mode, dtype, r.worst, r.mismatches, r.at)
 
 
-@pytest.mark.parametrize("name, params", [("silu", {"beta": 1.0}), ("gelu", {"approximate": "tanh"})])
+@pytest.mark.parametrize("name, params", [("silu", {"beta": 1.0}), ("gelu", {"approximate": "tanh"}),
+                                          ("gelu", {"approximate": "none"})])
 def test_float_forms_edges_in_whole_blocks(isa, name, params):
-    """The float32 float forms (silu, gelu 'tanh') on blocks they cover whole: signed zeros
+    """The float32 float forms (silu, gelu 'tanh' and 'none') on blocks they cover whole: signed zeros
     keep their sign, the far tails (subnormal results, -0, x itself for huge x) and the values
     next to the forms' switches stay within the bounds."""
     f, spec = fastact.get(name), next(s for s in SPECS if s.name == name)
     for z in (-0.0, 0.0):
         got = f(np.full(512, z, np.float32), **params)
         assert np.all(np.signbit(got) == np.signbit(z)) and np.all(got == 0)
-    edges = np.array([-3e38, -1e30, -200, -131, -103, -95, -88, -87, -80.5, -80, -20, -11.4,
-                      -9.65, -1e-30, -1e-45, 1e-45, 1e-30, 9.65, 11.4, 20, 80, 87, 88, 1e30,
+    edges = np.array([-3e38, -1e30, -200, -131, -103, -95, -88, -87, -80.5, -80, -20, -14.4,
+                      -14.375, -14.36, -13.15, -11.4, -9.65, -9.0001, -9, -8.9999, -1e-30, -1e-45, 1e-45, 1e-30, 9.65, 9.9999, 10, 10.001, 11.4, 20, 80, 87, 88, 1e30,
                       3e38], np.float32)
     x = np.resize(edges, 512)
     for call, kind in ((lambda v: f(v, **params), "value"), (lambda v: f.grad(v, **params), "derivative")):
