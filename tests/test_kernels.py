@@ -408,8 +408,10 @@ def test_accuracy_ci_subset(isa, spec, dtype):
 
 _FORM_EDGES = {
     # float32 float forms: their switches (87, 88, v = -80, the clamps 9.65 / 11.4) and far tails
-    "float32": [-3e38, -1e30, -200, -131, -103, -95, -88, -87, -80.5, -80, -20, -11.4, -9.65, -1e-30,
-                -1e-45, 1e-45, 1e-30, 9.65, 11.4, 20, 80, 87, 88, 1e30, 3e38],
+    # (gelu 'none': its clamps and the 2^64-scaled exp below -9)
+    "float32": [-3e38, -1e30, -200, -131, -103, -95, -88, -87, -80.5, -80, -20, -14.4, -14.375,
+                -14.36, -13.15, -11.4, -9.65, -9.0001, -9, -8.9999, -1e-30, -1e-45, 1e-45, 1e-30,
+                9.65, 9.9999, 10, 10.001, 11.4, 20, 80, 87, 88, 1e30, 3e38],
     # float64 certified forms (silu |x| <= 700, gelu 'tanh' |x| <= 20) and the formulas past them:
     # both sides of each range, the subnormal tails, the zero-tP switches of the derivatives
     "float64": [-1.7e308, -1e300, -800, -746, -709, np.nextafter(-700, -1e3), -700, -699.5, -603,
@@ -419,10 +421,12 @@ _FORM_EDGES = {
 }
 
 
-@pytest.mark.parametrize("name, params", [("silu", {"beta": 1.0}), ("gelu", {"approximate": "tanh"})])
+@pytest.mark.parametrize("name, params", [("silu", {"beta": 1.0}), ("gelu", {"approximate": "tanh"}),
+                                          ("gelu", {"approximate": "none"})])
 @pytest.mark.parametrize("dt", ["float32", "float64"])
 def test_float_forms_edges_in_whole_blocks(isa, name, params, dt):
-    """The fast forms (float32 float forms, float64 certified forms: silu, gelu 'tanh') on blocks
+    """The fast forms (float32 float forms: silu, gelu 'tanh' and 'none'; float64 certified
+    forms: silu, gelu 'tanh') on blocks
     they cover whole: signed zeros keep their sign, the far tails (subnormal results, -0, x
     itself for huge x) and the values next to the forms' switches stay within the bounds."""
     f, spec = fastact.get(name), next(s for s in SPECS if s.name == name)

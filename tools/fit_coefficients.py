@@ -290,6 +290,8 @@ def main():
     print("#define FA_TWO_OVER_PI_WORDS {" + ", ".join(f"0x{w:016x}u" for w in words) + "}")
     mp.mp.dps = 60
     float32_lite()
+    mp.mp.dps = 40
+    gelu_erfc_f32()
 
 
 def exp_fast_f32(degree=4):
@@ -365,6 +367,54 @@ def float32_lite(target=mp.mpf(2) ** -29):
           f"degree {deg}, max relative error {mp.nstr(err, 3)} */")
     print(f"#define FA_DZERO_GELU_LITE_R {c_double(radius)}")
     emit_list("FA_DZERO_GELU_LITE", mono, c_double)
+
+
+# float32 gelu 'none' in float (csrc/fa_functions_f32.inc, gelu_phi_neg_f32): Phi(-a) = w G(t) e^(-a^2/2),
+# w = 1/(a + K), t = (a - K) / (a + K), G = (a + K) erfcx(a/sqrt2) / 2 on 0 <= a <= GELU_F32_AMAX
+GELU_F32_K, GELU_F32_AMAX = mp.mpf(4), mp.mpf("14.375")
+
+
+def gelu_erfc_f32(degree=10):
+    """G in t with float coefficients: c1 first, rounded, then the higher ones refitted by
+    relatively weighted least squares with the lower ones fixed as rounded (rounding c1 alone
+    cost 2^-25 in a plain fit), and so on up; c0 (from the exact fit) as a float pair."""
+    k, tlo = GELU_F32_K, mp.mpf(-1)
+    thi = (GELU_F32_AMAX - k) / (GELU_F32_AMAX + k)
+
+    def g(t):
+        a = k * (1 + t) / (1 - t)
+        return (a + k) * mp.exp(a * a / 2) * mp.erfc(a / mp.sqrt(2)) / 2
+
+    def f32(c):
+        return mp.mpf(float.fromhex(c_float(c).rstrip("f")))
+    npts = 4 * degree
+    pts = [(tlo + thi) / 2 + (thi - tlo) / 2 * mp.cos(mp.pi * (j + mp.mpf(1) / 2) / npts) for j in range(npts)]
+    gv = [g(t) for t in pts]
+    fixed = {0: to_t_basis(chebyshev_fit(g, tlo, thi, degree), tlo, thi)[0]}
+    for j in range(1, degree + 1):
+        free = list(range(j, degree + 1))
+        a, b = mp.matrix(npts, len(free)), mp.matrix(npts, 1)
+        for r, t in enumerate(pts):
+            for c, i in enumerate(free):
+                a[r, c] = t ** i / gv[r]
+            b[r] = (gv[r] - mp.fsum(fixed[i] * t ** i for i in fixed)) / gv[r]
+        fixed[j] = f32(mp.lu_solve(a.T * a, a.T * b)[0])
+    c0h = f32(fixed[0])
+    c0l = f32(fixed[0] - c0h)
+    worst = 0
+    for s in range(3001):
+        t = tlo + (thi - tlo) * s / 3000
+        p = mp.fsum(fixed[i] * t ** i for i in range(1, degree + 1)) + c0h + c0l
+        worst = max(worst, abs(p / g(t) - 1))
+    print(f"/* float32 gelu 'none': G(t) = (a + K) erfcx(a/sqrt2) / 2 for 0 <= a <= {mp.nstr(GELU_F32_AMAX, 6)}, "
+          "t = (a - K) / (a + K),")
+    print(f" * degree {degree}, coefficients c1 .. c{degree} in float (least squares with the lower ones fixed "
+          "as rounded),")
+    print(f" * c0 as a float pair: max relative error 2^{float(mp.log(worst, 2)):.1f} */")
+    print(f"#define FA_GELU_ERFC_F32_K {c_float(k)}")
+    print(f"#define FA_GELU_ERFC_F32_C0_HI {c_float(c0h)}")
+    print(f"#define FA_GELU_ERFC_F32_C0_LO {c_float(c0l)}")
+    emit_list("FA_GELU_ERFC_F32", [fixed[i] for i in range(1, degree + 1)], c_float)
 
 
 if __name__ == "__main__":
