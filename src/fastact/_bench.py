@@ -105,16 +105,18 @@ LIMITS = {
     "softsign": "one division an element (x / (1 + |x|)); at n = 1e6 the rows are near the "
                 "memory bound",
     "hard_sigmoid": {
-        "float32": "correctly rounded x/6 + 1/2 (proven over all 2^32 inputs), where torch and "
-                   "ONNX Runtime round twice; a certified form caps the cost, the rest is the "
-                   "division's correction",
+        "float32": "correctly rounded x/6 + 1/2 (proven over all 2^32 inputs) by error-free "
+                   "transformations (TwoProduct, Fast2Sum: about 10 operations an element), "
+                   "where torch and ONNX Runtime round twice (the error column)",
         "float64": _EXACT_PEER},
     "hardswish": {
         "float32": "correctly rounded x (x + 3) / 6, evaluated in double and rounded once "
                    "(a float version with error-free transformations misrounded near ties: "
-                   "tools/round_sweep.c); torch rounds three times",
-        "float64": "x (x + 3) / 6 with its division's rounding corrected (correctly rounded); "
-                   "torch divides once and rounds freely"},
+                   "tools/round_sweep.c); torch rounds three times and overflows x (x + 3) "
+                   "for huge x",
+        "float64": "x (x + 3) / 6 correctly rounded (Markstein's division-free quotient on "
+                   "blocks of normal x), where the peers round two or three times (the error "
+                   "column)"},
     "sigmoid": {
         "float32": "a certified form on |x| <= 87 (below, subnormal results rounded, not "
                    "flushed): e^-|x| (10 FMA-class operations: reduction, degree-6 "
@@ -131,8 +133,10 @@ LIMITS = {
                    + _TAIL,
         "float64": "as float32, with float64's longer polynomials; " + _TAIL},
     "log_sigmoid": {
-        "float32": "derivative: sigmoid(-x), the certified form of sigmoid's (see sigmoid), "
-                   "where torch's float kernel flushes the tail",
+        "float32": "derivative: sigmoid(-x), the certified form of sigmoid's (see sigmoid); "
+                   "torch's backward holds about 2 ulp on these inputs too (the error "
+                   "column), so the margin is the exp's, the division's and the corrections' "
+                   "instruction count",
         "float64": "value: e^-|x| and log1p with a correction term; derivative as float32; "
                    + _DD},
     "tanhshrink": {
@@ -150,8 +154,10 @@ LIMITS = {
     "celu": "e^(x/alpha) with x/alpha as a double-double (exact quotient), so alpha = 3 keeps "
             "2 ulp; torch divides and rounds first",
     "softplus": "e^-|beta x| with beta x as a double-double and log1p with a correction "
-                "term, subnormal results kept; OpenVINO returns 0 at x = -17.7, torch flushes "
-                "below -87",
+                "term, subnormal results kept (the derivative for beta = 1: the certified "
+                "form of sigmoid's); OpenVINO's forward is wrong in the tail, torch's kernels "
+                "hold about 2 ulp on these inputs (the error column) and are faster by the "
+                "corrections' instruction count",
     "silu": {
         "float32": "x sigmoid(x) in float with a corrected division (the float form); the "
                    "derivative's zero at x = -1.28 needs a zero polynomial there",
@@ -180,11 +186,13 @@ LIMITS = {
                         "(float32 loses 2.5 ulp and more near the derivative's zero)",
              "float64": _DD},
     "exponential": {
-        "float32": "e^x with subnormal results rounded (ONNX Runtime flushes them); blocks "
-                   "whose results are all normal take a certified 12-operation form (10 of "
-                   "them FMA-class)",
+        "float32": "blocks whose results are all normal take a certified 12-operation form "
+                   "(10 of them FMA-class), the others the subnormal-exact exp; ONNX "
+                   "Runtime's exp is as accurate on these inputs (the error column), so the "
+                   "margin is instruction count",
         "float64": "e^x by a degree-13 polynomial after a two-constant reduction, subnormal "
-                   "results kept; NumPy's exp (SVML) rounds more loosely"},
+                   "results kept; NumPy's exp is as accurate on these inputs (the error "
+                   "column), so the margin is instruction count"},
     "sin": {"float32": "omega x reduced in double (an exact double-double argument, so huge "
                        "|omega x| stays right) and Taylor to float32's degree; a double vector "
                        "holds half the lanes, where NumPy's float32 sin is float SIMD code",
